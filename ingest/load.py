@@ -1,0 +1,452 @@
+"""Writing validated records into the store, inside the caller's single transaction.
+
+A fact is found again by its natural key. Same content hash: unchanged, nothing written.
+Different: the old content goes to `revision` and the row is updated in place (its id and
+URL never change). Work is done in batches of set-based statements, so that a million result
+rows load in minutes, not hours.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from ingest.departments import DepartmentResolver
+from ingest.values import NO_PROBLEM_RESULTS, known_result, split_list
+from store.models import (
+    CheckItem,
+    CreditEvent,
+    EntityName,
+    Finding,
+    IngestRun,
+    Inspection,
+    InspectionDepartment,
+    MarketEntity,
+    Plan,
+    Revision,
+    Source,
+    Task,
+    TaskDepartment,
+    utcnow,
+)
+
+BATCH = 2000
+
+
+def _jsonable(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def content_hash(values: dict) -> str:
+    text = json.dumps(values, sort_keys=True, ensure_ascii=False, default=_jsonable)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def short_hash(*parts: object) -> str:
+    return hashlib.sha1("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:8].upper()
+
+
+def batched(items: Iterable, size: int = BATCH) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Loader:
+    """Loads the records of one source; counts what it did and which ids changed."""
+
+    def __init__(self, session: Session, source: Source, run: IngestRun, default_deadline_days: int):
+        self.session, self.source, self.run = session, source, run
+        self.default_deadline_days = default_deadline_days
+        self.departments = DepartmentResolver(session)
+        self.changed: dict[str, set[int]] = defaultdict(set)
+        self._tasks: dict[tuple, int] | None = None
+        self._task_meta: dict[int, tuple[int | None, bool, int | None]] = {}
+
+    # --- the generic upsert -----------------------------------------------------------------
+
+    def upsert(self, model, items: list[tuple[str, dict, int | None]],
+               children: dict[str, object] | None = None) -> dict[str, tuple[int, str]]:
+        """Insert, update or leave alone each (natural key, values, source row); returns
+        natural key → (id, 'inserted' | 'updated' | 'unchanged'). `children` (findings, departments)
+        count as part of the content: a corrected item list is a correction of its parent."""
+        outcome: dict[str, tuple[int, str]] = {}
+        children = children or {}
+        hashes = {key: content_hash([values, children.get(key)]) for key, values, _ in items}
+        existing = {
+            key: (id_, old_hash)
+            for id_, key, old_hash in self.session.execute(
+                select(model.id, model.natural_key, model.content_hash).where(model.natural_key.in_(list(hashes)))
+            )
+        }
+        provenance = {"source_id": self.source.id, "ingest_run_id": self.run.id}
+        new_rows, changed_rows, seen = [], [], set()
+        for key, values, row in items:
+            if key in seen:
+                continue  # a later duplicate in the same batch: the first one stands
+            seen.add(key)
+            row_values = {**values, **provenance, "source_row": row, "natural_key": key, "content_hash": hashes[key]}
+            if key not in existing:
+                new_rows.append(row_values)
+            elif existing[key][1] != hashes[key]:
+                changed_rows.append({**row_values, "id": existing[key][0]})
+            else:
+                outcome[key] = (existing[key][0], "unchanged")
+        if new_rows:
+            # A plain executemany, then one SELECT for the new ids: RETURNING with ordered rows
+            # falls back to one INSERT per row on SQLite.
+            self.session.execute(insert(model), new_rows)
+            keys = [r["natural_key"] for r in new_rows]
+            for id_, key in self.session.execute(select(model.id, model.natural_key).where(model.natural_key.in_(keys))):
+                outcome[key] = (id_, "inserted")
+        if changed_rows:
+            self._snapshot(model, [r["id"] for r in changed_rows])
+            self.session.execute(update(model), changed_rows)
+            for r in changed_rows:
+                outcome[r["natural_key"]] = (r["id"], "updated")
+        for id_, status in outcome.values():
+            if status != "unchanged":
+                self.changed[model.__tablename__].add(id_)
+        self.run.inserted += len(new_rows)
+        self.run.updated += len(changed_rows)
+        self.run.unchanged += len(items) - len(new_rows) - len(changed_rows) - (len(items) - len(seen))
+        return outcome
+
+    def _snapshot(self, model, ids: list[int]) -> None:
+        """Keep the superseded content, children included, in `revision`."""
+        now = utcnow()
+        rows = self.session.execute(select(model.__table__).where(model.id.in_(ids))).mappings().all()
+        children = self._children(model, ids)
+        self.session.execute(insert(Revision), [
+            {"table_name": model.__tablename__, "record_id": r["id"], "natural_key": r["natural_key"],
+             "data": {k: _jsonable(val) for k, val in r.items()} | children.get(r["id"], {}),
+             "source_id": r["source_id"], "superseded_at": now, "superseded_by_run_id": self.run.id}
+            for r in rows
+        ])
+
+    def _children(self, model, ids: list[int]) -> dict[int, dict]:
+        out: dict[int, dict] = defaultdict(lambda: defaultdict(list))
+        if model is Inspection:
+            for f in self.session.execute(select(Finding.__table__).where(Finding.inspection_id.in_(ids))).mappings():
+                out[f["inspection_id"]]["findings"].append({"item": f["item"], "result": f["result"]})
+            for d in self.session.execute(select(InspectionDepartment.__table__)
+                                          .where(InspectionDepartment.inspection_id.in_(ids))).mappings():
+                out[d["inspection_id"]]["departments"].append(d["published_name"])
+        elif model is Task:
+            for d in self.session.execute(select(TaskDepartment.__table__).where(TaskDepartment.task_id.in_(ids))).mappings():
+                out[d["task_id"]]["departments"].append(d["published_name"])
+        return out
+
+    def _replace_children(self, child, fk: str, outcome: dict, rows_by_key: dict[str, list[dict]]) -> None:
+        """Children of inserted and updated parents are (re)written; unchanged ones are left."""
+        updated = [id_ for id_, status in outcome.values() if status == "updated"]
+        if updated:
+            self.session.execute(delete(child).where(getattr(child, fk).in_(updated)))
+        rows = [{**r, fk: outcome[key][0]}
+                for key, children in rows_by_key.items() if outcome[key][1] != "unchanged"
+                for r in children]
+        if rows:
+            self.session.execute(insert(child), rows)
+
+    # --- entities ---------------------------------------------------------------------------
+
+    def ensure_entities(self, refs: list[dict], rows: list[int | None], region_of: list[str | None]) -> list[int]:
+        """Ids for entity references met in results and credit records; entities not in the
+        directory yet are created from what the row says (name, region), and every name
+        they are published under is kept in their name history."""
+        keys = [self.entity_key(r) for r in refs]
+        found = self._entity_ids(set(keys))
+        missing = {}
+        for key, ref, row, region in zip(keys, refs, rows, region_of):
+            if key not in found and key not in missing:
+                values = {"uscc": ref["uscc"], "reg_no": ref["reg_no"], "name": ref["name"] or key,
+                          "region_code": region or _region_of_uscc(ref["uscc"])}
+                missing[key] = (key, values, row)
+        if missing:
+            outcome = self.upsert(MarketEntity, list(missing.values()))
+            found.update({k: v[0] for k, v in outcome.items()})
+        ids = [found[k] for k in keys]
+        self.record_names([(i, r["name"], row) for i, r, row in zip(ids, refs, rows) if r["name"]])
+        return ids
+
+    @staticmethod
+    def entity_key(ref: dict) -> str:
+        return f"entity:{ref['uscc']}" if ref["uscc"] else f"entity:reg:{ref['reg_no']}"
+
+    def _entity_ids(self, keys: set[str]) -> dict[str, int]:
+        found = {}
+        for batch in batched(keys, 900):
+            found.update({k: i for i, k in self.session.execute(
+                select(MarketEntity.id, MarketEntity.natural_key).where(MarketEntity.natural_key.in_(batch)))})
+        return found
+
+    def record_names(self, names: list[tuple[int, str, int | None]]) -> None:
+        wanted = {(i, n): row for i, n, row in names}
+        have: set[tuple] = set()
+        for batch in batched(list(wanted), 400):
+            have.update(self.session.execute(
+                select(EntityName.entity_id, EntityName.name)
+                .where(tuple_(EntityName.entity_id, EntityName.name).in_(batch))).all())
+        new = [{"entity_id": i, "name": n, "source_id": self.source.id, "source_row": row}
+               for (i, n), row in wanted.items() if (i, n) not in have]
+        if new:
+            self.session.execute(insert(EntityName), new)
+
+    def load_entities(self, records: Iterable[dict]) -> None:
+        for batch in batched(records):
+            items = []
+            for r in batch:
+                ref = r["entity"]
+                values = {"uscc": ref["uscc"], "reg_no": ref["reg_no"], "name": ref["name"],
+                          "entity_type": r["entity_type"], "region_code": r["region"] or _region_of_uscc(ref["uscc"]),
+                          "address": r["address"], "industry": r["industry"], "established_on": r["established_on"],
+                          "status": r["status"], "registration_authority": r["registration_authority"],
+                          "extras": r["extras"]}
+                items.append((self.entity_key(ref), values, r["row"]))
+            outcome = self.upsert(MarketEntity, items)
+            names = []
+            for (key, values, row), r in zip(items, batch):
+                id_ = outcome[key][0]
+                names += [(id_, n, row) for n in r["former_names"]] + [(id_, values["name"], row)]
+            self.record_names(names)
+
+    # --- checklists -------------------------------------------------------------------------
+
+    def load_checklist(self, records: Iterable[dict]) -> None:
+        keys_by_department: dict[int, set[str]] = defaultdict(set)
+        for batch in batched(records):
+            items = []
+            for r in batch:
+                dept = self.departments.resolve(r.pop("department")).department_id
+                key = f"check_item:{dept}:{r['code']}" if r["code"] else \
+                    f"check_item:{dept}:{r['name']}:{r['sub_item'] or ''}"
+                row = r.pop("row")
+                items.append((key, {**r, "department_id": dept, "status": "current", "withdrawn_at": None,
+                                    "withdrawn_by_run_id": None}, row))
+                keys_by_department[dept].add(key)
+            self.upsert(CheckItem, items)
+        self._withdraw_missing(keys_by_department)
+
+    def _withdraw_missing(self, keys_by_department: dict[int, set[str]]) -> None:
+        """A checklist is its departments' whole current list: items it no longer has are
+        withdrawn (not deleted), with the run that withdrew them."""
+        for dept, keys in keys_by_department.items():
+            current = self.session.execute(
+                select(CheckItem.id, CheckItem.natural_key)
+                .where(CheckItem.department_id == dept, CheckItem.status == "current")).all()
+            gone = [id_ for id_, key in current if key not in keys]
+            if gone:
+                self.session.execute(update(CheckItem).where(CheckItem.id.in_(gone)).values(
+                    status="withdrawn", withdrawn_at=utcnow(), withdrawn_by_run_id=self.run.id))
+                self.run.withdrawn += len(gone)
+                self.changed["check_item"].update(gone)
+
+    # --- plans and tasks --------------------------------------------------------------------
+
+    def plan_id(self, plan: dict, row: int | None) -> tuple[int, str]:
+        """The plan's id and its (published or derived) number, creating it when new."""
+        if plan["plan_no"]:
+            key, plan_no, published = f"plan:{plan['plan_no']}", plan["plan_no"], True
+        else:
+            key = f"plan:{plan['year'] or ''}:{plan['name']}"
+            plan_no, published = f"P{plan['year'] or ''}-{short_hash(plan['name'])}", False
+        existing = self.session.execute(select(Plan.id, Plan.plan_no).where(Plan.natural_key == key)).first()
+        if existing:
+            return existing[0], existing[1]
+        values = {"plan_no": plan_no, "plan_no_published": published, "name": plan["name"] or plan_no,
+                  "year": plan["year"], "publisher": self.source.publisher}
+        outcome = self.upsert(Plan, [(key, values, row)])
+        return outcome[key][0], plan_no
+
+    def load_tasks(self, records: Iterable[dict]) -> None:
+        plans: dict[tuple, tuple[int, str]] = {}
+        for batch in batched(records, 500):
+            items, departments = [], {}
+            for r in batch:
+                plan = r.pop("plan")
+                plan_ref = (plan["plan_no"], plan["name"], plan["year"])
+                if plan_ref not in plans:
+                    plans[plan_ref] = self.plan_id(plan, r["row"])
+                plan_id, plan_no = plans[plan_ref]
+                key, values, depts = self._task_values(r, plan_id, plan_no, plan["year"])
+                items.append((key, values, r["row"]))
+                departments[key] = depts
+            outcome = self.upsert(Task, items, {k: [d["published_name"] for d in v] for k, v in departments.items()})
+            self._replace_children(TaskDepartment, "task_id", outcome, departments)
+        self._tasks = None
+
+    def _task_values(self, r: dict, plan_id: int | None, plan_no: str, year: int | None):
+        r = {k: v for k, v in r.items() if k != "row"}
+        if r["task_no"]:
+            key, task_no, published = f"task:{r['task_no']}", r["task_no"], True
+        else:
+            suffix = f"{r['seq']:02d}" if r.get("seq") is not None else short_hash(r["name"])
+            key, task_no, published = f"task:{plan_no}:{suffix}", f"{plan_no}-{suffix}", False
+        lead = split_list(r.get("body_text"))[:1]
+        names = lead + [n for n in split_list(r.get("partners_text")) if n not in lead]
+        depts, seen = [], set()
+        for position, name in enumerate(names):
+            resolved = self.departments.resolve(name)
+            if resolved.department_id in seen:
+                continue
+            seen.add(resolved.department_id)
+            depts.append({"position": position, "department_id": resolved.department_id,
+                          "role": "lead" if not depts else "partner", "published_name": name})
+        year = year or (r["deadline"].year if r.get("deadline") else None)
+        values = {**r, "plan_id": plan_id, "task_no": task_no, "task_no_published": published, "year": year,
+                  "lead_department_id": depts[0]["department_id"] if depts else None, "joint": len(depts) > 1,
+                  "deadline_working_days": self.source.deadline_working_days}
+        return key, values, depts
+
+    # --- results ----------------------------------------------------------------------------
+
+    def _task_index(self) -> dict[tuple, int]:
+        if self._tasks is None:
+            self._tasks = {}
+            rows = self.session.execute(select(Task.id, Task.task_no, Task.name, Task.year, Task.lead_department_id,
+                                               Task.joint, Task.deadline_working_days))
+            for id_, task_no, name, year, lead, joint, days in rows:
+                self._tasks[("no", task_no)] = id_
+                self._tasks.setdefault(("name", name), id_)
+                self._tasks[("name", name, year)] = id_
+                self._task_meta[id_] = (lead, joint, days)
+        return self._tasks
+
+    def task_for(self, ref: dict, year: int | None, row: int | None) -> int:
+        """The task a result names: by number, else by name (the completion year breaking
+        ties); a task not published yet is created from what the result says of it."""
+        index = self._task_index()
+        if ref["task_no"] and ("no", ref["task_no"]) in index:
+            return index[("no", ref["task_no"])]
+        if not ref["task_no"] and ref["name"]:
+            found = index.get(("name", ref["name"], year)) or index.get(("name", ref["name"]))
+            if found:
+                return found
+        plan = {"plan_no": ref["plan_no"], "name": ref["plan_name"], "year": year}
+        plan_id, plan_no = (self.plan_id(plan, row) if (ref["plan_no"] or ref["plan_name"]) else (None, "R"))
+        record = {"task_no": ref["task_no"], "name": ref["name"] or ref["task_no"], "task_type": ref["task_type"],
+                  "task_type_text": ref["task_type"], "row": row}
+        key, values, _ = self._task_values(record, plan_id, plan_no if plan_id else f"R{year or ''}", year)
+        values["deadline_working_days"] = None
+        id_ = self.upsert(Task, [(key, values, row)])[key][0]
+        index[("no", values["task_no"])] = id_
+        index[("name", values["name"])] = index[("name", values["name"], year)] = id_
+        self._task_meta[id_] = (None, False, None)
+        return id_
+
+    def load_results(self, inspections: Iterable[dict]) -> None:
+        for batch in batched(inspections):
+            refs = [r["entity"] for r in batch]
+            entity_ids = self.ensure_entities(refs, [r["row"] for r in batch], [r["region"] for r in batch])
+            items, findings, authorities = [], {}, {}
+            for r, entity_id in zip(batch, entity_ids):
+                year = r["completed_on"].year if r["completed_on"] else None
+                task_id = self.task_for(r["task"], year, r["row"])
+                key = f"inspection:{task_id}:{entity_id}"
+                values, findings[key], authorities[key] = self._inspection_values(r, task_id, entity_id)
+                items.append((key, values, r["row"]))
+            outcome = self.upsert(Inspection, items, {
+                k: [[[f["item"], f["result"]] for f in findings[k]], [d["published_name"] for d in authorities[k]]]
+                for k in findings})
+            self._replace_children(Finding, "inspection_id", outcome, findings)
+            self._replace_children(InspectionDepartment, "inspection_id", outcome, authorities)
+
+    def _inspection_values(self, r: dict, task_id: int, entity_id: int):
+        lead, task_joint, task_days = self._task_meta.get(task_id, (None, False, None))
+        depts = []
+        for position, name in enumerate(r["authorities"]):
+            resolved = self.departments.resolve(name)
+            depts.append({"position": position, "department_id": resolved.department_id,
+                          "published_name": name, "region_code": resolved.region_code})
+        findings, results = [], []
+        for position, (item, result, row) in enumerate(r["findings"]):
+            known = known_result(result)
+            findings.append({"position": position, "item": item, "result": result,
+                             "result_known": known is not None or result is None, "source_row": row})
+            if result and result not in results:
+                results.append(result)
+        problems = any((known_result(x) or x) not in NO_PROBLEM_RESULTS for x in results)
+        values = {
+            "entity_id": entity_id, "task_id": task_id, "completed_on": r["completed_on"],
+            "published_on": r["published_on"],
+            "deadline_working_days": task_days or self.source.deadline_working_days or self.default_deadline_days,
+            "authorities_text": r["authorities_text"],
+            "lead_department_id": lead or (depts[0]["department_id"] if depts else None),
+            "joint": task_joint or len({d["department_id"] for d in depts}) > 1,
+            "problems_found": problems, "result_text": "；".join(results) or None,
+            "follow_up": r["follow_up"], "region_code": r["region"] or (depts[0]["region_code"] if depts else None),
+            "note": r["note"], "extras": r["extras"],
+        }
+        return values, findings, depts
+
+    # --- credit -----------------------------------------------------------------------------
+
+    def load_credit(self, records: Iterable[dict]) -> None:
+        for batch in batched(records):
+            entity_ids = self.ensure_entities([r["entity"] for r in batch], [r["row"] for r in batch],
+                                              [None] * len(batch))
+            items = []
+            for r, entity_id in zip(batch, entity_ids):
+                resolved = self.departments.resolve(r["authority_text"]) if r["authority_text"] else None
+                if r["kind"] == "信用风险分类":
+                    key = f"credit:{entity_id}:{r['kind']}:{r['decided_on'] or ''}"
+                elif r["decision_no"]:
+                    key = f"credit:{entity_id}:{r['kind']}:{r['decision_no']}"
+                else:
+                    key = (f"credit:{entity_id}:{r['kind']}:{r['decided_on'] or ''}:"
+                           f"{short_hash(r['authority_text'], r['reason'], r['content'])}")
+                values = {k: r[k] for k in ("kind", "kind_text", "decided_on", "authority_text", "reason",
+                                            "decision_no", "content", "amount_yuan", "amount_text", "risk_class",
+                                            "extras")}
+                values |= {"entity_id": entity_id,
+                           "department_id": resolved.department_id if resolved else None,
+                           "authority_region_code": resolved.region_code if resolved else None}
+                items.append((key, values, r["row"]))
+            self.upsert(CreditEvent, items)
+
+
+def group_inspections(records: Iterable[dict]) -> list[dict]:
+    """Rows of the same task and entity are one inspection (files with one row per item)."""
+    grouped: dict[tuple, dict] = {}
+    for r in records:
+        task = r["task"]
+        key = (task["task_no"] or "", "" if task["task_no"] else task["name"],
+               r["entity"]["uscc"] or r["entity"]["reg_no"])
+        findings = [(item, result, r["row"]) for item, result in r["findings"]]
+        if key not in grouped:
+            grouped[key] = {**r, "findings": findings}
+            continue
+        g = grouped[key]
+        g["findings"].extend(findings)
+        for name in r["authorities"]:
+            if name not in g["authorities"]:
+                g["authorities"].append(name)
+        g["authorities_text"] = "、".join(g["authorities"]) or None
+        for date_field in ("completed_on", "published_on"):
+            dates = [d for d in (g[date_field], r[date_field]) if d]
+            g[date_field] = max(dates) if dates else None
+        for text_field in ("follow_up", "note"):
+            if r[text_field] and r[text_field] not in (g[text_field] or ""):
+                g[text_field] = "；".join(filter(None, [g[text_field], r[text_field]]))
+        g["extras"] = {**r["extras"], **g["extras"]}
+    return list(grouped.values())
+
+
+def _region_of_uscc(uscc: str | None) -> str | None:
+    """Characters 3–8 of a USCC are the registering authority's region code."""
+    return uscc[2:8] if uscc else None

@@ -1,0 +1,276 @@
+"""From a published table to validated, normalised records — before anything is written.
+
+Every problem is collected (file, row, column as published, value, reason), so that a refused
+file lists all that is wrong with it at once.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ingest import values as v
+from ingest.errors import Problem
+from ingest.headers import ALIASES, KIND_LABELS, amount_unit, field_for, is_dropped
+from ingest.readers import Table
+
+# Columns that hold identifiers or codes: never masked, never re-spaced.
+_IDENTIFIERS = {"uscc", "reg_no", "code", "task_no", "plan_no", "decision_no", "region", "seq"}
+# Extra (JSON) spellings: our own API's nested output, flattened by the JSON reader.
+_JSON_ALIASES = {"task.task_no": "task_no", "task.name": "task_name", "task.plan_no": "plan_no",
+                 "region.code": "region", "departments": "authorities", "findings": "item"}
+REQUIRED = {"checklist": ("name",), "task": ("task_name",), "result": (), "credit": (), "entity": ("name",)}
+
+
+@dataclass
+class Mapping:
+    kind: str
+    fields: dict[str, tuple[int, str]]  # field → (column index, published header)
+    extras: list[tuple[int, str]]  # unrecognised columns, kept as published
+    dropped: list[str]  # columns naming people, never stored
+
+
+def map_headers(table: Table, kind: str) -> tuple[Mapping, list[Problem]]:
+    fields: dict[str, tuple[int, str]] = {}
+    extras, dropped = [], []
+    for index, header in enumerate(table.headers):
+        if not header:
+            continue
+        name = field_for(header, kind) or _json_field(header, kind)
+        if is_dropped(header):
+            dropped.append(header)
+        elif name and name not in fields:
+            fields[name] = (index, header)
+        else:
+            extras.append((index, header))
+    problems = [Problem(table.name, None, None, None,
+                        f"缺少必需的列：{ALIASES[kind][f][0]}（{KIND_LABELS[kind]}）")
+                for f in REQUIRED[kind] if f not in fields]
+    if kind in {"result", "credit", "entity"} and not {"uscc", "reg_no"} & fields.keys():
+        problems.append(Problem(table.name, None, None, None, "缺少必需的列：统一社会信用代码（或注册号）"))
+    if kind == "result" and not {"task_no", "task_name"} & fields.keys():
+        problems.append(Problem(table.name, None, None, None, "缺少必需的列：抽查任务编号 或 抽查任务名称"))
+    return Mapping(kind, fields, extras, dropped), problems
+
+
+def _json_field(header: str, kind: str) -> str | None:
+    name = _JSON_ALIASES.get(header, header)
+    return name if name in ALIASES[kind] or (kind == "result" and name == "authorities") else None
+
+
+class Row:
+    """One data row: typed access to its cells by field, recording problems as it goes."""
+
+    def __init__(self, table: Table, mapping: Mapping, number: int, cells: list[object], problems: list[Problem]):
+        self.table, self.mapping, self.number, self.cells = table, mapping, number, cells
+        self.problems = problems
+        self.ok = True
+
+    def raw(self, name: str) -> object:
+        where = self.mapping.fields.get(name)
+        return None if where is None else self.cells[where[0]]
+
+    def text(self, name: str) -> str | None:
+        value = v.clean_text(self.raw(name))
+        return value if name in _IDENTIFIERS else v.mask_personal(value)
+
+    def header(self, name: str) -> str:
+        return self.mapping.fields[name][1]
+
+    def problem(self, name: str | None, value: object, reason: str) -> None:
+        column = self.header(name) if name in self.mapping.fields else name
+        self.problems.append(Problem(self.table.name, self.number, column, value, reason))
+        self.ok = False
+
+    def parse(self, name: str, parser: Callable, *args):
+        raw = self.raw(name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        try:
+            return parser(raw, *args)
+        except v.ValueProblem as exc:
+            self.problem(name, raw, str(exc))
+            return None
+
+    def require(self, name: str, label: str) -> str | None:
+        value = self.text(name)
+        if value is None:
+            self.problem(name if name in self.mapping.fields else label, None, f"{label}不能为空")
+        return value
+
+    def extras(self) -> dict[str, str]:
+        out = {}
+        for index, header in self.mapping.extras:
+            value = v.mask_personal(v.clean_text(self.cells[index]))
+            if value is not None:
+                out[header] = value
+        return out
+
+    def entity_ref(self) -> dict | None:
+        """USCC (validated) or old registration number, with the name as published."""
+        raw = self.text("uscc")
+        uscc = reg_no = None
+        if raw:
+            if v.looks_like_reg_no(raw):
+                reg_no = re.sub(r"\s", "", raw)
+            else:
+                try:
+                    uscc = v.normalise_uscc(raw)
+                except v.ValueProblem as exc:
+                    self.problem("uscc", raw, str(exc))
+                    return None
+        reg_no = reg_no or self.text("reg_no")
+        if not (uscc or reg_no):
+            self.problem("uscc" if "uscc" in self.mapping.fields else "统一社会信用代码", None,
+                         "统一社会信用代码（或注册号）不能为空")
+            return None
+        return {"uscc": uscc, "reg_no": None if uscc else reg_no, "name": self.text("name")}
+
+
+# --- per kind --------------------------------------------------------------------------------
+
+
+def parse_rows(table: Table, mapping: Mapping, problems: list[Problem], *, plan_name: str | None = None,
+               year: int | None = None) -> Iterator[dict]:
+    """Validated records of one table; a row with problems yields nothing and records them."""
+    parse_one = _PARSERS[mapping.kind]
+    context = {"plan_name": plan_name or table.title, "year": year or v.year_in(plan_name or table.title),
+               "amount_unit": amount_unit(mapping.fields["amount"][1]) if "amount" in mapping.fields else "元"}
+    for number, cells in table.rows:
+        row = Row(table, mapping, number, cells, problems)
+        record = parse_one(row, context)
+        if row.ok and record is not None:
+            record["row"] = number
+            record["extras"] = row.extras()
+            yield record
+
+
+def _checklist(row: Row, _ctx: dict) -> dict:
+    ratio = row.parse("ratio", v.parse_ratio) or v.Ratio(None)
+    department = row.text("department") or row.text("body")
+    if department is None:
+        row.problem("department" if "department" in row.mapping.fields else "部门", None,
+                    "部门（或抽查主体）不能为空")
+    return {
+        "department": department, "code": row.text("code"), "category": row.text("category"),
+        "name": row.require("name", "抽查事项"), "sub_item": row.text("sub_item"),
+        "item_class": row.parse("item_class", lambda x: v.item_class(v.clean_text(x))),
+        "item_class_text": row.text("item_class"), "basis": row.text("basis"), "body": row.text("body"),
+        "object_scope": row.text("object_scope"), "content": row.text("content"),
+        "ratio_percent": ratio.percent, "ratio_uncapped": ratio.uncapped, "ratio_text": row.text("ratio"),
+        "frequency": row.text("frequency"), "method": row.text("method"),
+        "partners_text": row.text("partners"), "note": row.text("note"),
+    }
+
+
+def _task(row: Row, ctx: dict) -> dict:
+    ratio = row.parse("ratio", v.parse_ratio) or v.Ratio(None)
+    count = row.parse("planned_count", v.parse_count) or v.Count(None, None)
+    plan_name = row.text("plan_name") or ctx["plan_name"]
+    plan_no = row.text("plan_no")
+    if not (plan_name or plan_no):
+        row.problem("抽查计划名称", None, "文件中没有计划列：请用 --plan-name 和 --year 指明所属计划")
+    seq = row.parse("seq", _integer)
+    return {
+        "plan": {"plan_no": plan_no, "name": plan_name or plan_no,
+                 "year": ctx["year"] or v.year_in(plan_name)},
+        "task_no": row.text("task_no"), "seq": seq, "name": row.require("task_name", "抽查任务名称"),
+        "task_type": row.parse("task_type", lambda x: v.task_type(v.clean_text(x))),
+        "task_type_text": row.text("task_type"),
+        "item_class": row.parse("item_class", lambda x: v.item_class(v.clean_text(x))),
+        "item_class_text": row.text("item_class"), "joint_items": row.text("joint_items"),
+        "basis": row.text("basis"), "object_scope": row.text("object_scope"),
+        "body_text": row.text("body"), "partners_text": row.text("partners"), "field": row.text("field"),
+        "method": row.text("method"), "ratio_percent": ratio.percent, "ratio_uncapped": ratio.uncapped,
+        "ratio_text": row.text("ratio"), "planned_count": count.value,
+        "planned_count_qualifier": count.qualifier, "planned_count_text": row.text("planned_count"),
+        "frequency": row.text("frequency"), "level": row.text("level"),
+        "draw_date": row.parse("draw_date", v.parse_date), "start_date": row.parse("start_date", v.parse_date),
+        "deadline": row.parse("deadline", v.parse_date),
+    }
+
+
+def _integer(raw: object) -> int:
+    text = v.clean_text(raw) or ""
+    if not text.isdigit():
+        raise v.ValueProblem("序号应为整数")
+    return int(text)
+
+
+_PAIR = re.compile(r"[:：]")
+
+
+def _findings(row: Row) -> list[tuple[str | None, str | None]]:
+    """Checked items and their results; "事项A：结果；事项B：结果" in one cell is split."""
+    item, result = row.text("item"), row.text("result")
+    for combined, other in ((item, result), (result, item)):
+        if combined and not other and _PAIR.search(combined):
+            pairs = [p for p in re.split(r"[；;\n]+", combined) if p.strip()]
+            if all(_PAIR.search(p) for p in pairs):
+                return [tuple(s.strip() or None for s in _PAIR.split(p, maxsplit=1)) for p in pairs]
+    return [(item, result)] if item or result else []
+
+
+def _result(row: Row, _ctx: dict) -> dict | None:
+    entity = row.entity_ref()
+    task_no, task_name = row.text("task_no"), row.text("task_name")
+    if not (task_no or task_name):
+        row.problem("task_no" if "task_no" in row.mapping.fields else "task_name", None,
+                    "抽查任务编号和抽查任务名称不能都为空")
+    region = row.text("region")
+    if region and not re.fullmatch(r"\d{6}", region):
+        region = None  # a region written as a name ("崇川区") is kept in extras by the loader
+    return {
+        "entity": entity, "region": region, "region_text": row.text("region"),
+        "task": {"task_no": task_no, "name": task_name, "plan_no": row.text("plan_no"),
+                 "plan_name": row.text("plan_name"), "task_type": row.parse("task_type",
+                                                                            lambda x: v.task_type(v.clean_text(x)))},
+        "authorities": v.split_list(row.text("authorities")), "authorities_text": row.text("authorities"),
+        "completed_on": row.parse("completed_on", v.parse_date),
+        "published_on": row.parse("published_on", v.parse_date),
+        "findings": _findings(row), "follow_up": row.text("follow_up"), "note": row.text("note"),
+    }
+
+
+def _credit(row: Row, ctx: dict) -> dict | None:
+    entity = row.entity_ref()
+    kind_text = row.text("kind")
+    kind = row.parse("kind", lambda x: v.credit_kind(v.clean_text(x))) if kind_text else None
+    if kind_text is None:  # no category column: infer from what the row holds
+        if row.text("decision_no") or row.text("amount"):
+            kind, kind_text = "行政处罚", "行政处罚"
+        elif row.text("risk_class"):
+            kind, kind_text = "信用风险分类", "信用风险分类"
+        else:
+            row.problem("kind" if "kind" in row.mapping.fields else "信用信息类别", None, "信用信息类别不能为空")
+    risk = row.parse("risk_class", lambda x: v.risk_class(v.clean_text(x)))
+    if kind == "信用风险分类" and risk is None and row.ok:
+        row.problem("risk_class" if "risk_class" in row.mapping.fields else "风险等级", None,
+                    "信用风险分类记录缺少风险等级")
+    return {
+        "entity": entity, "kind": kind, "kind_text": kind_text,
+        "decided_on": row.parse("decided_on", v.parse_date), "authority_text": row.text("authority"),
+        "reason": row.text("reason"), "decision_no": row.text("decision_no"), "content": row.text("content"),
+        "amount_yuan": row.parse("amount", v.parse_amount, ctx["amount_unit"]),
+        "amount_text": row.text("amount"), "risk_class": risk,
+    }
+
+
+def _entity(row: Row, _ctx: dict) -> dict | None:
+    entity = row.entity_ref()
+    row.require("name", "企业名称")
+    region = row.text("region")
+    if region and not re.fullmatch(r"\d{6}", region):
+        row.problem("region", region, "行政区划代码应为6位数字（GB/T 2260）")
+    return {
+        "entity": entity, "entity_type": row.text("entity_type"), "region": region,
+        "address": row.text("address"), "industry": row.text("industry"),
+        "established_on": row.parse("established_on", v.parse_date), "status": row.text("status"),
+        "registration_authority": row.text("registration_authority"),
+        "former_names": v.split_list(row.text("former_names")),
+    }
+
+
+_PARSERS: dict[str, Callable[[Row, dict], dict | None]] = {
+    "checklist": _checklist, "task": _task, "result": _result, "credit": _credit, "entity": _entity,
+}

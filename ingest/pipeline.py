@@ -1,0 +1,167 @@
+"""One ingest: fetch → decode → map headers → validate and normalise → load, in ONE transaction.
+
+Either the whole file loads (and its raw bytes are archived), or nothing is written and every
+problem is reported. A file whose exact bytes were loaded before is not loaded again.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from tqdm import tqdm
+
+from ingest.errors import IngestError, Problem
+from ingest.fetch import Fetched, archive, fetch
+from ingest.headers import KIND_LABELS, KINDS, detect_kind
+from ingest.load import Loader, group_inspections
+from ingest.parse import map_headers, parse_rows
+from ingest.readers import ReadError, detect_format, read_table
+from portal.config import Settings
+from store.db import Database
+from store.models import IngestRun, Source, utcnow
+
+
+@dataclass
+class Options:
+    kind: str | None = None
+    plan_name: str | None = None
+    year: int | None = None
+    publisher: str | None = None
+    deadline_working_days: int | None = None
+    dry_run: bool = False
+    progress: bool = False
+
+
+@dataclass
+class Report:
+    uri: str
+    status: str = ""  # loaded, dry-run, unchanged, not-modified
+    kind: str | None = None
+    rows: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    changed: dict[str, set[int]] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    source_id: int | None = None
+    fetched: Fetched | None = None
+
+    def summary(self) -> str:
+        label = KIND_LABELS.get(self.kind or "", self.kind or "")
+        if self.status == "unchanged":
+            return f"{self.uri}: 内容与已导入的来源 #{self.source_id} 相同，未作改动"
+        if self.status == "not-modified":
+            return f"{self.uri}: 未更新（304），未下载"
+        counts = "，".join(f"{name} {self.counts.get(key, 0)}" for key, name in
+                          (("inserted", "新增"), ("updated", "更正"), ("unchanged", "未变"), ("withdrawn", "撤销")))
+        prefix = "试运行（未写入）" if self.status == "dry-run" else "已导入"
+        text = f"{self.uri}: {prefix} {label} {self.rows} 行：{counts}"
+        if self.notes.get("extras"):
+            text += f"\n  保留的未识别列：{'、'.join(self.notes['extras'])}"
+        if self.notes.get("dropped"):
+            text += f"\n  未保存的涉及个人的列：{'、'.join(self.notes['dropped'])}"
+        return text
+
+
+def ingest(db: Database, settings: Settings, uri: str, options: Options | None = None,
+           fetched: Fetched | None = None) -> Report:
+    """Load one source. Raises IngestError (nothing written) or FetchError."""
+    options = options or Options()
+    if options.kind and options.kind not in KINDS:
+        raise IngestError([Problem(uri, None, None, options.kind, f"未知的文件类型，应为 {'/'.join(KINDS)}")])
+    settings.ensure_dirs()
+    fetched = fetched or fetch(uri, work_dir=settings.instance_dir)
+    try:
+        return _ingest_fetched(db, settings, fetched, options)
+    finally:
+        fetched.cleanup()
+
+
+def _ingest_fetched(db: Database, settings: Settings, fetched: Fetched, options: Options) -> Report:
+    report = Report(fetched.uri, fetched=fetched)
+    with db.sessionmaker() as session:
+        earlier = session.scalar(select(Source.id).where(Source.sha256 == fetched.sha256).limit(1))
+    if earlier is not None:
+        report.status, report.source_id = "unchanged", earlier
+        return report
+    file_format = detect_format(fetched.path, fetched.content_type)
+    try:
+        table = read_table(fetched.path, fetched.name, file_format)
+    except ReadError as exc:
+        raise IngestError([exc.problem]) from exc
+    kind = options.kind or _detect(table)
+    mapping, problems = map_headers(table, kind)
+    if problems:
+        raise IngestError(problems)
+    table.rows = tqdm(table.rows, desc=fetched.name, unit=" 行", disable=not options.progress, mininterval=0.5)
+    records = list(parse_rows(table, mapping, problems, plan_name=options.plan_name, year=options.year))
+    if problems:
+        raise IngestError(problems)
+    report.kind, report.rows = kind, len(records)
+    report.notes = {"extras": [h for _, h in mapping.extras], "dropped": mapping.dropped}
+    _load(db, settings, fetched, options, table, kind, records, report)
+    return report
+
+
+def _detect(table) -> str:
+    kind, scores = detect_kind(table.headers)
+    if kind is None:
+        ranked = "，".join(f"{KIND_LABELS[k]} {s}" for k, s in sorted(scores.items(), key=lambda p: -p[1]))
+        raise IngestError([Problem(table.name, None, None, None,
+                                   f"无法从表头判断文件类型（匹配列数：{ranked}）：请用 --kind 指定")])
+    return kind
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction to roll a dry run back."""
+
+
+def _load(db, settings, fetched, options, table, kind, records, report) -> None:
+    started = utcnow()
+    archived, created = None, False
+    session = db.sessionmaker()
+    try:
+        with session.begin():
+            source = Source(
+                uri=fetched.uri, name=fetched.name, sha256=fetched.sha256, size=fetched.size,
+                fetched_at=fetched.fetched_at, kind=kind, file_format=table.file_format, encoding=table.encoding,
+                publisher=options.publisher, etag=fetched.etag, last_modified=fetched.last_modified,
+                archive_path="", deadline_working_days=options.deadline_working_days,
+            )
+            session.add(source)
+            session.flush()
+            run = IngestRun(source_id=source.id, kind=kind, started_at=started, finished_at=started,
+                            rows=len(records), inserted=0, updated=0, unchanged=0, withdrawn=0, notes=report.notes)
+            session.add(run)
+            session.flush()
+            loader = Loader(session, source, run, settings.deadline_working_days)
+            _LOADERS[kind](loader, records)
+            run.finished_at = utcnow()
+            report.counts = {k: getattr(run, k) for k in ("inserted", "updated", "unchanged", "withdrawn")}
+            report.changed = {k: set(v) for k, v in loader.changed.items()}
+            report.source_id = source.id
+            if options.dry_run:
+                report.status = "dry-run"
+                raise _DryRun
+            archived, created = archive(fetched, settings.archive_dir)
+            source.archive_path = str(archived.relative_to(settings.instance_dir))
+            report.status = "loaded"
+    except _DryRun:
+        pass
+    except BaseException:
+        if created and archived is not None:
+            archived.unlink(missing_ok=True)
+        raise
+    finally:
+        session.close()
+
+
+def _load_results(loader: Loader, records: list[dict]) -> None:
+    loader.load_results(group_inspections(records))
+
+
+_LOADERS = {
+    "checklist": Loader.load_checklist,
+    "task": Loader.load_tasks,
+    "result": _load_results,
+    "credit": Loader.load_credit,
+    "entity": Loader.load_entities,
+}

@@ -1,0 +1,201 @@
+"""The `gongshi` command line: ingest, pull, demo, serve and maintenance of the store."""
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from ingest.errors import IngestError
+from ingest.fetch import FetchError, fetch, is_url
+from ingest.headers import KINDS
+from ingest.pipeline import Options, Report, ingest
+from portal.config import Settings
+from store.db import Database
+from store.models import SourceFeed, utcnow
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "ingest" / "sample"
+
+
+def _open(settings: Settings) -> Database:
+    settings.ensure_dirs()
+    db = Database(settings.database_url)
+    db.upgrade()
+    return db
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """公示 Gongshi — 双随机、一公开 抽查检查结果公示平台 / transparency portal for random inspections.
+
+    配置来自环境变量 GONGSHI_INSTANCE_DIR、GONGSHI_DATABASE_URL、GONGSHI_INDEX_DIR。
+    """
+    ctx.obj = Settings.from_env()
+
+
+@main.command("ingest")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--kind", type=click.Choice(KINDS), help="文件类型（默认从表头判断）/ kind of file, detected from headers by default")
+@click.option("--plan-name", help="文件没有计划列时所属的抽查计划名称 / plan the tasks belong to")
+@click.option("--year", type=int, help="计划年度 / plan year")
+@click.option("--publisher", help="发布单位 / publishing department")
+@click.option("--deadline-days", type=int, help="结果公示时限（工作日）/ publication deadline in working days")
+@click.option("--dry-run", is_flag=True, help="只检查不写入 / validate and count, write nothing")
+@click.pass_obj
+def ingest_command(settings: Settings, sources, kind, plan_name, year, publisher, deadline_days, dry_run) -> None:
+    """导入公示文件（本地路径或 http(s) 地址）/ ingest published files (paths or URLs).
+
+    每个文件一个事务：任何一行有误则整个文件不写入，并列出全部问题。
+    One transaction per file: any invalid row refuses the whole file and lists every problem.
+    """
+    db = _open(settings)
+    options = Options(kind=kind, plan_name=plan_name, year=year, publisher=publisher,
+                      deadline_working_days=deadline_days, dry_run=dry_run, progress=sys.stderr.isatty())
+    failed = 0
+    for source in sources:
+        failed += not _ingest_one(db, settings, source, options)
+    sys.exit(1 if failed else 0)
+
+
+def _ingest_one(db: Database, settings: Settings, uri: str, options: Options, fetched=None) -> Report | None:
+    try:
+        report = ingest(db, settings, uri, options, fetched=fetched)
+    except IngestError as exc:
+        click.echo(f"{uri}: 拒绝导入，未写入任何数据（{len(exc.problems)} 个问题）/ refused, nothing written:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        return None
+    except FetchError as exc:
+        click.echo(f"{exc}", err=True)
+        return None
+    click.echo(report.summary())
+    return report
+
+
+@main.command()
+@click.argument("sources_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def pull(settings: Settings, sources_file: Path) -> None:
+    """按来源清单（TOML）抓取并导入有更新的来源 / harvest every source that changed (for cron).
+
+    \b
+    [[source]]
+    url = "https://…/2024年抽查结果.xlsx"
+    kind = "result"
+    publisher = "南通市市场监督管理局"
+    deadline_working_days = 20
+    """
+    try:
+        entries = tomllib.loads(sources_file.read_text(encoding="utf-8")).get("source", [])
+    except tomllib.TOMLDecodeError as exc:
+        raise click.ClickException(f"{sources_file}: TOML 格式错误：{exc}") from exc
+    db = _open(settings)
+    failed = 0
+    for entry in entries:
+        failed += not _pull_one(db, settings, entry)
+    sys.exit(1 if failed else 0)
+
+
+def _pull_one(db: Database, settings: Settings, entry: dict) -> bool:
+    url = entry.get("url")
+    if not url:
+        click.echo("来源缺少 url / a source without url", err=True)
+        return False
+    with db.session() as session:
+        feed = session.scalar(select(SourceFeed).where(SourceFeed.url == url))
+        validators = (feed.etag, feed.last_modified) if feed else (None, None)
+    options = Options(kind=entry.get("kind"), plan_name=entry.get("plan_name"), year=entry.get("year"),
+                      publisher=entry.get("publisher"), deadline_working_days=entry.get("deadline_working_days"))
+    try:
+        fetched = fetch(url, etag=validators[0], last_modified=validators[1], work_dir=settings.instance_dir) \
+            if is_url(url) else None
+    except FetchError as exc:
+        click.echo(str(exc), err=True)
+        _record_feed(db, url, entry, None, f"failed: {exc}")
+        return False
+    if fetched is not None and fetched.not_modified:
+        click.echo(f"{url}: 未更新（304）/ not modified")
+        _record_feed(db, url, entry, fetched, "not-modified")
+        return True
+    report = _ingest_one(db, settings, url, options, fetched=fetched)
+    _record_feed(db, url, entry, fetched if report else None, report.status if report else "refused")
+    return report is not None
+
+
+def _record_feed(db: Database, url: str, entry: dict, fetched, status: str) -> None:
+    """Pull bookkeeping, after the ingest's own transaction: validators only advance on success."""
+    with db.session() as session:
+        feed = session.scalar(select(SourceFeed).where(SourceFeed.url == url)) or SourceFeed(url=url)
+        session.add(feed)
+        feed.kind, feed.publisher = entry.get("kind"), entry.get("publisher")
+        feed.last_checked_at, feed.last_status = utcnow(), status
+        if fetched is not None:
+            feed.etag, feed.last_modified = fetched.etag, fetched.last_modified
+            if status == "loaded":
+                feed.last_changed_at = utcnow()
+
+
+@main.command()
+@click.option("--entities", type=int, default=3000, show_default=True, help="生成的市场主体数 / generated entities")
+@click.option("--seed", type=int, default=20210423, show_default=True)
+@click.pass_obj
+def demo(settings: Settings, entities: int, seed: int) -> None:
+    """载入内置示例数据：江苏2021年任务表、抽查事项清单和一个生成的城市 / load the bundled sample data."""
+    from ingest.generate import generate_city
+
+    db = _open(settings)
+    out = settings.instance_dir / "sample" / f"city-{entities}-{seed}"
+    if not out.exists():
+        click.echo(f"生成示例城市（{entities} 户）→ {out}")
+        generate_city(out, entities=entities, seed=seed, progress=sys.stderr.isatty())
+    jobs = [
+        (SAMPLE_DIR / "jiangsu_2021_tasks.csv",
+         Options(kind="task", year=2021, publisher="江苏省市场监管领域部门联合“双随机、一公开”监管联席会议办公室",
+                 deadline_working_days=10)),
+        (SAMPLE_DIR / "nantong_checklist.csv", Options(kind="checklist", publisher="南通市市场监督管理局")),
+    ] + [(out / f"{name}.csv", Options(kind=kind, publisher="南通市“双随机、一公开”监管联席会议办公室"))
+         for name, kind in (("entities", "entity"), ("tasks", "task"), ("results", "result"), ("credit", "credit"))]
+    failed = 0
+    for path, options in jobs:
+        options.progress = sys.stderr.isatty()
+        failed += not _ingest_one(db, settings, str(path), options)
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int) -> None:
+    """运行门户网站 / run the portal."""
+    from portal import create_app
+
+    _open(settings).dispose()
+    click.echo(f"公示门户：http://{host}:{port}/")
+    create_app(settings).run(host=host, port=port)
+
+
+@main.command("db-upgrade")
+@click.pass_obj
+def db_upgrade(settings: Settings) -> None:
+    """创建或升级数据库结构 / create or migrate the schema to the newest version."""
+    _open(settings).dispose()
+    click.echo(f"数据库已是最新结构：{settings.database_url}")
+
+
+@main.command()
+@click.option("--limit", default=20, show_default=True)
+@click.pass_obj
+def sources(settings: Settings, limit: int) -> None:
+    """列出最近导入的来源及其结果 / list the latest loaded sources and what they changed."""
+    from store.models import IngestRun
+
+    db = _open(settings)
+    with db.session() as session:
+        runs = session.scalars(select(IngestRun).order_by(IngestRun.id.desc()).limit(limit)).all()
+        for run in runs:
+            click.echo(f"#{run.source_id} {run.finished_at:%Y-%m-%d %H:%M} {run.kind:9} {run.rows:>8} 行 "
+                       f"+{run.inserted} ~{run.updated} ={run.unchanged} -{run.withdrawn}  {run.source.uri}")

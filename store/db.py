@@ -1,0 +1,80 @@
+"""The one place that owns engines and sessions, and the schema's migrations."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for SQLite or PostgreSQL; SQLite gets WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record):
+            # pysqlite's own transaction handling breaks SAVEPOINT and transactional DDL:
+            # turn it off and let SQLAlchemy emit BEGIN (the SQLAlchemy documentation's recipe).
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+class Database:
+    """An engine and its session factory; one per application or command."""
+
+    def __init__(self, url: str, engine: Engine | None = None, sessions: sessionmaker | None = None):
+        self.url = url
+        self.engine = engine or make_engine(url)
+        self.sessionmaker = sessions or sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def within(cls, connection: Connection) -> "Database":
+        """Sessions that run inside an outer transaction of `connection`: their commits only
+        release savepoints, so the outer rollback undoes everything (used by the tests)."""
+        sessions = sessionmaker(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
+        return cls(str(connection.engine.url), connection.engine, sessions)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error."""
+        with self.sessionmaker() as session, session.begin():
+            yield session
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration and load the reference data."""
+        from store.reference import load_reference
+
+        with self.engine.begin() as conn:
+            cfg = alembic_config(self.url)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        with self.session() as session:
+            load_reference(session)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,65 @@
+"""Builders for published-style files and valid identifiers used across the tests."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import Workbook
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
+from stdnum.cn.uscc import calc_check_digit
+
+from store.models import Base
+
+
+def uscc(n: int, authority: str = "91", region: str = "320602") -> str:
+    """A valid USCC: authority + region + 9-character organisation code + check character."""
+    body = f"{authority}{region}MA{n:07d}"[:17]
+    return body + calc_check_digit(body)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list], *, encoding: str = "utf-8-sig",
+              title: str | None = None, delimiter: str = ",") -> Path:
+    with path.open("w", encoding=encoding, newline="") as f:
+        writer = csv.writer(f, delimiter=delimiter)
+        if title:
+            writer.writerow([title])
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def write_xlsx(path: Path, header: list[str], rows: list[list], *, title: str | None = None) -> Path:
+    """An XLSX as departments publish it: a merged title row above the header."""
+    wb = Workbook()
+    ws = wb.active
+    if title:
+        ws.append([title])
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def dump(db, *, provenance: bool = True) -> dict[str, list[tuple]]:
+    """Every row of every table, ordered: compares a store's contents before and after.
+    Without provenance, the columns that say where a fact came from, and the surrogate ids that
+    depend on load order, are left out."""
+    skip = {"source_id", "source_row", "ingest_run_id", "id", "inspection_id", "task_id", "entity_id", "plan_id",
+            "natural_key", "content_hash"}
+    out = {}
+    with db.session() as session:
+        for table in Base.metadata.sorted_tables:
+            if not provenance and table.name in {"source", "ingest_run", "revision", "source_feed"}:
+                continue
+            cols = [c for c in table.columns if provenance or c.name not in skip]
+            rows = session.execute(select(*cols).order_by(*table.primary_key.columns)).all()
+            out[table.name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
+def excel_date(d: dt.date) -> int:
+    return (d - dt.date(1899, 12, 30)).days
