@@ -19,7 +19,7 @@ from pathlib import Path
 
 from store.models import utcnow
 
-USER_AGENT = "Gongshi/0.1 (+双随机、一公开 open-data portal)"
+USER_AGENT = "Gongshi/0.1 (shuangsuiji yigongkai open-data portal)"
 
 
 class FetchError(Exception):
@@ -69,7 +69,8 @@ def _fetch_url(url: str, etag, last_modified, work_dir, timeout) -> Fetched:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    request = urllib.request.Request(url, headers=headers)
+    # Published URLs often carry Chinese file names: percent-encode them (IRI → URI).
+    request = urllib.request.Request(urllib.parse.quote(url, safe=":/?#[]@!$&'()*+,;=%~"), headers=headers)
     try:
         response = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
@@ -75,6 +75,7 @@ class Loader:
         self.default_deadline_days = default_deadline_days
         self.departments = DepartmentResolver(session)
         self.changed: dict[str, set[int]] = defaultdict(set)
+        self.counts: dict[str, Counter] = defaultdict(Counter)  # table → inserted/updated/unchanged/withdrawn
         self._tasks: dict[tuple, int] | None = None
         self._task_meta: dict[int, tuple[int | None, bool, int | None]] = {}
 
@@ -119,12 +120,13 @@ class Loader:
             self.session.execute(update(model), changed_rows)
             for r in changed_rows:
                 outcome[r["natural_key"]] = (r["id"], "updated")
+        table = model.__tablename__
         for id_, status in outcome.values():
             if status != "unchanged":
-                self.changed[model.__tablename__].add(id_)
-        self.run.inserted += len(new_rows)
-        self.run.updated += len(changed_rows)
-        self.run.unchanged += len(items) - len(new_rows) - len(changed_rows) - (len(items) - len(seen))
+                self.changed[table].add(id_)
+        self.counts[table]["inserted"] += len(new_rows)
+        self.counts[table]["updated"] += len(changed_rows)
+        self.counts[table]["unchanged"] += len(seen) - len(new_rows) - len(changed_rows)
         return outcome
 
     def _snapshot(self, model, ids: list[int]) -> None:
@@ -253,7 +255,7 @@ class Loader:
             if gone:
                 self.session.execute(update(CheckItem).where(CheckItem.id.in_(gone)).values(
                     status="withdrawn", withdrawn_at=utcnow(), withdrawn_by_run_id=self.run.id))
-                self.run.withdrawn += len(gone)
+                self.counts["check_item"]["withdrawn"] += len(gone)
                 self.changed["check_item"].update(gone)
 
     # --- plans and tasks --------------------------------------------------------------------
@@ -297,8 +299,9 @@ class Loader:
         else:
             suffix = f"{r['seq']:02d}" if r.get("seq") is not None else short_hash(r["name"])
             key, task_no, published = f"task:{plan_no}:{suffix}", f"{plan_no}-{suffix}", False
-        lead = split_list(r.get("body_text"))[:1]
-        names = lead + [n for n in split_list(r.get("partners_text")) if n not in lead]
+        # The first 检查主体 leads; other bodies and the 联合检查部门 take part.
+        body = split_list(r.get("body_text"))
+        names = body + [n for n in split_list(r.get("partners_text")) if n not in body]
         depts, seen = [], set()
         for position, name in enumerate(names):
             resolved = self.departments.resolve(name)

@@ -21,6 +21,12 @@ from store.db import Database
 from store.models import IngestRun, Source, utcnow
 
 
+PRIMARY_TABLE = {"checklist": "check_item", "task": "task", "result": "inspection", "credit": "credit_event",
+                 "entity": "market_entity"}
+TABLE_LABELS = {"check_item": "抽查事项", "task": "抽查任务", "plan": "抽查计划", "inspection": "抽查结果",
+                "credit_event": "信用信息", "market_entity": "市场主体"}
+
+
 @dataclass
 class Options:
     kind: str | None = None
@@ -41,6 +47,7 @@ class Report:
     counts: dict[str, int] = field(default_factory=dict)
     changed: dict[str, set[int]] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)
+    side_effects: dict[str, int] = field(default_factory=dict)  # other tables' new rows
     source_id: int | None = None
     fetched: Fetched | None = None
 
@@ -54,6 +61,8 @@ class Report:
                           (("inserted", "新增"), ("updated", "更正"), ("unchanged", "未变"), ("withdrawn", "撤销")))
         prefix = "试运行（未写入）" if self.status == "dry-run" else "已导入"
         text = f"{self.uri}: {prefix} {label} {self.rows} 行：{counts}"
+        if self.side_effects:
+            text += "（另新增 " + "，".join(f"{TABLE_LABELS.get(t, t)} {n}" for t, n in self.side_effects.items()) + "）"
         if self.notes.get("extras"):
             text += f"\n  保留的未识别列：{'、'.join(self.notes['extras'])}"
         if self.notes.get("dropped"):
@@ -135,7 +144,13 @@ def _load(db, settings, fetched, options, table, kind, records, report) -> None:
             loader = Loader(session, source, run, settings.deadline_working_days)
             _LOADERS[kind](loader, records)
             run.finished_at = utcnow()
+            primary = loader.counts[PRIMARY_TABLE[kind]]
+            for key in ("inserted", "updated", "unchanged", "withdrawn"):
+                setattr(run, key, primary[key])
             report.counts = {k: getattr(run, k) for k in ("inserted", "updated", "unchanged", "withdrawn")}
+            report.side_effects = {t: c["inserted"] for t, c in loader.counts.items()
+                                   if t != PRIMARY_TABLE[kind] and c["inserted"]}
+            run.notes = {**report.notes, "also_inserted": report.side_effects}
             report.changed = {k: set(v) for k, v in loader.changed.items()}
             report.source_id = source.id
             if options.dry_run:
