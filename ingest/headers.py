@@ -142,8 +142,17 @@ _DROPPED = {normalise_header(h) for h in DROPPED}
 _ANY = {alias for index in _INDEX.values() for alias in index}
 
 
+# JSON keys: the canonical field names themselves, and our own API's nested output as the JSON
+# reader flattens it.
+JSON_KEYS = {"task.task_no": "task_no", "task.name": "task_name", "task.plan_no": "plan_no",
+             "region.code": "region", "departments": "authorities", "findings": "item"}
+
+
 def field_for(header: object, kind: str) -> str | None:
     """The canonical field a header names in this kind of file, or None."""
+    name = JSON_KEYS.get(str(header), str(header))
+    if name in ALIASES[kind]:
+        return name
     key = normalise_header(header)
     index = _INDEX[kind]
     if key in index:

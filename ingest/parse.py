@@ -16,9 +16,6 @@ from ingest.readers import Table
 
 # Columns that hold identifiers or codes: never masked, never re-spaced.
 _IDENTIFIERS = {"uscc", "reg_no", "code", "task_no", "plan_no", "decision_no", "region", "seq"}
-# Extra (JSON) spellings: our own API's nested output, flattened by the JSON reader.
-_JSON_ALIASES = {"task.task_no": "task_no", "task.name": "task_name", "task.plan_no": "plan_no",
-                 "region.code": "region", "departments": "authorities", "findings": "item"}
 REQUIRED = {"checklist": ("name",), "task": ("task_name",), "result": (), "credit": (), "entity": ("name",)}
 
 
@@ -36,7 +33,7 @@ def map_headers(table: Table, kind: str) -> tuple[Mapping, list[Problem]]:
     for index, header in enumerate(table.headers):
         if not header:
             continue
-        name = field_for(header, kind) or _json_field(header, kind)
+        name = field_for(header, kind)
         if is_dropped(header):
             dropped.append(header)
         elif name and name not in fields:
@@ -51,11 +48,6 @@ def map_headers(table: Table, kind: str) -> tuple[Mapping, list[Problem]]:
     if kind == "result" and not {"task_no", "task_name"} & fields.keys():
         problems.append(Problem(table.name, None, None, None, "缺少必需的列：抽查任务编号 或 抽查任务名称"))
     return Mapping(kind, fields, extras, dropped), problems
-
-
-def _json_field(header: str, kind: str) -> str | None:
-    name = _JSON_ALIASES.get(header, header)
-    return name if name in ALIASES[kind] or (kind == "result" and name == "authorities") else None
 
 
 class Row:

@@ -1,0 +1,80 @@
+"""Benchmark: load generated result rows into a fresh store and print rows per second.
+
+    .venv/bin/python bench/ingest.py --rows 1000000            # SQLite (default)
+    .venv/bin/python bench/ingest.py --rows 1000000 --database-url postgresql+psycopg://…
+
+The city is generated once per size into bench-data/ (deterministic) and reused; the timed
+part is `ingest` of the results file alone (decode, validate, normalise, load, commit), with the
+directory and tasks loaded before it.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ingest.generate import generate_city  # noqa: E402
+from ingest.pipeline import Options, ingest  # noqa: E402
+from portal.config import Settings  # noqa: E402
+from store.db import Database  # noqa: E402
+
+
+def city_for(rows: int, data_dir: Path) -> dict[str, Path]:
+    """A generated city with at least `rows` result rows (the generator gives ~0.4 a year per entity)."""
+    entities = max(1000, rows // 2)
+    out = data_dir / f"city-{entities}"
+    if not (out / "results.csv").exists():
+        print(f"generating a city of {entities:,} entities into {out} …", flush=True)
+        generate_city(out, entities=entities, progress=True)
+    return {kind: out / f"{name}.csv" for kind, name in
+            (("entity", "entities"), ("task", "tasks"), ("result", "results"), ("credit", "credit"))}
+
+
+def trim(path: Path, rows: int, out: Path) -> Path:
+    """The first `rows` data rows of a CSV (header kept), so every run loads the same count."""
+    with path.open(encoding="utf-8-sig", newline="") as src, out.open("w", encoding="utf-8-sig", newline="") as dst:
+        reader, writer = csv.reader(src), csv.writer(dst)
+        writer.writerow(next(reader))
+        for n, row in enumerate(reader):
+            if n >= rows:
+                break
+            writer.writerow(row)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--data-dir", type=Path, default=Path("bench-data"))
+    args = parser.parse_args()
+    files = city_for(args.rows, args.data_dir)
+    with tempfile.TemporaryDirectory(prefix="gongshi-bench-") as tmp:
+        settings = Settings.from_env({}, instance_dir=Path(tmp) / "instance")
+        if args.database_url:
+            settings = Settings.from_env({"GONGSHI_DATABASE_URL": args.database_url}, instance_dir=Path(tmp) / "instance")
+        settings.ensure_dirs()
+        db = Database(settings.database_url)
+        db.upgrade()
+        for kind in ("entity", "task"):
+            start = time.perf_counter()
+            report = ingest(db, settings, str(files[kind]), Options(kind=kind))
+            print(f"{kind:7} {report.rows:>10,} rows  {time.perf_counter() - start:8.1f} s (setup)")
+        results = trim(files["result"], args.rows, Path(tmp) / "results.csv")
+        start = time.perf_counter()
+        report = ingest(db, settings, str(results), Options(kind="result", progress=True))
+        elapsed = time.perf_counter() - start
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"result  {args.rows:>10,} rows  {elapsed:8.1f} s  {args.rows / elapsed:10,.0f} rows/s  "
+              f"({report.counts['inserted']:,} inspections; peak RSS {rss:,.0f} MiB; {db.engine.dialect.name})")
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()
