@@ -128,13 +128,34 @@ def parse_rows(table: Table, mapping: Mapping, problems: list[Problem], *, plan_
     parse_one = _PARSERS[mapping.kind]
     context = {"plan_name": plan_name or table.title, "year": year or v.year_in(plan_name or table.title),
                "amount_unit": amount_unit(mapping.fields["amount"][1]) if "amount" in mapping.fields else "元"}
+    identity = _IDENTITY.get(mapping.kind)
+    first_seen: dict[tuple, tuple[int, dict]] = {}
     for number, cells in table.rows:
         row = Row(table, mapping, number, cells, problems)
         record = parse_one(row, context)
-        if row.ok and record is not None:
-            record["row"] = number
-            record["extras"] = row.extras()
-            yield record
+        if not row.ok or record is None:
+            continue
+        if identity:
+            key = identity(record)
+            if key in first_seen:
+                first_row, first = first_seen[key]
+                if first != record:
+                    row.problem(None, None, f"与第{first_row}行是同一条记录，但内容不同")
+                continue  # an exact repeat of an earlier row adds nothing
+            first_seen[key] = (number, record)
+        yield record | {"row": number, "extras": row.extras()}
+
+
+# What identifies one fact within a file (results are the exception: their rows merge).
+_IDENTITY: dict[str, Callable[[dict], tuple]] = {
+    "entity": lambda r: (r["entity"]["uscc"], r["entity"]["reg_no"]),
+    "task": lambda r: (r["plan"]["plan_no"], r["plan"]["name"],
+                       r["task_no"] or (r["seq"] if r["seq"] is not None else r["name"])),
+    "checklist": lambda r: (r["department"], r["code"] or (r["name"], r["sub_item"])),
+    "credit": lambda r: (r["entity"]["uscc"], r["entity"]["reg_no"], r["kind"],
+                         r["decided_on"] if r["kind"] == "信用风险分类" else
+                         r["decision_no"] or (r["decided_on"], r["authority_text"], r["reason"], r["content"])),
+}
 
 
 def _checklist(row: Row, _ctx: dict) -> dict:

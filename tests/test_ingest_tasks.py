@@ -148,3 +148,13 @@ def test_an_unknown_department_is_kept_as_a_new_unrecognised_department(db, sett
         dept = s.scalar(select(Department).where(Department.recognized.is_(False)))
         assert dept.name == "洋口港经济开发区管委会"
         assert s.scalar(select(EntityName.name)) == "如东县洋口港渔业合作社"
+
+
+def test_a_repeated_row_is_harmless_but_a_conflicting_one_is_refused(db, settings, tmp_path):
+    header = ["统一社会信用代码", "企业名称", "市场主体类型", "行政区划代码"]
+    same = [uscc(21), "如东县掘港镇兴隆饭店", "个体工商户", "320623"]
+    assert ingest(db, settings, str(write_csv(tmp_path / "ok.csv", header, [same, same]))).rows == 1
+    conflicting = [uscc(22), "如东县掘港镇兴隆饭店", "个体工商户", "320623"], [uscc(22), "如东县兴隆餐饮店", "个体工商户", "320623"]
+    with pytest.raises(IngestError) as refused:
+        ingest(db, settings, str(write_csv(tmp_path / "bad.csv", header, list(conflicting))))
+    assert [str(p) for p in refused.value.problems] == ["bad.csv:2: 与第1行是同一条记录，但内容不同"]
