@@ -109,9 +109,9 @@ class Loader:
             else:
                 outcome[key] = (existing[key][0], "unchanged")
         if new_rows:
-            # A plain executemany, then one SELECT for the new ids: RETURNING with ordered rows
-            # falls back to one INSERT per row on SQLite.
-            self.session.execute(insert(model), new_rows)
+            # A Core executemany, then one SELECT for the new ids: the ORM's bulk insert splits
+            # rows by which values are None, and RETURNING in order goes row by row on SQLite.
+            self.session.execute(model.__table__.insert(), new_rows)
             keys = [r["natural_key"] for r in new_rows]
             for id_, key in self.session.execute(select(model.id, model.natural_key).where(model.natural_key.in_(keys))):
                 outcome[key] = (id_, "inserted")
@@ -163,7 +163,7 @@ class Loader:
                 for key, children in rows_by_key.items() if outcome[key][1] != "unchanged"
                 for r in children]
         if rows:
-            self.session.execute(insert(child), rows)
+            self.session.execute(child.__table__.insert(), rows)
 
     # --- entities ---------------------------------------------------------------------------
 

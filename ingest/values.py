@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from stdnum.cn import uscc as stdnum_uscc
 
@@ -47,6 +48,7 @@ _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[-－—](\d{3,4})(\d{4})(?!\d)")
 
 
+@lru_cache(maxsize=1 << 16)  # result files repeat the same names, authorities and results
 def mask_personal(text: str | None) -> str | None:
     """Mask ID-card and phone numbers that slipped into free text: keep region and last digits."""
     if not text:
@@ -62,6 +64,7 @@ def mask_personal(text: str | None) -> str | None:
 USCC_ALPHABET = set("0123456789ABCDEFGHJKLMNPQRTUWXY")
 
 
+@lru_cache(maxsize=1 << 16)  # per-item files repeat each USCC once per checked item
 def normalise_uscc(value: str) -> str:
     """The 18-character USCC (统一社会信用代码, GB 32100-2015) in canonical form, or ValueProblem.
 
