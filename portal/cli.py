@@ -72,7 +72,44 @@ def _ingest_one(db: Database, settings: Settings, uri: str, options: Options, fe
         click.echo(f"{exc}", err=True)
         return None
     click.echo(report.summary())
+    if report.status == "loaded":
+        _update_index(db, settings, report)
     return report
+
+
+def _update_index(db: Database, settings: Settings, report: Report) -> None:
+    """After the ingest's commit: the ingest stays, and `index --check` reports any drift."""
+    import search
+
+    try:
+        search.update(db, settings, report.changed)
+    except Exception as exc:  # noqa: BLE001 — any failure leaves the committed ingest in place
+        click.echo(f"{report.uri}: 数据已导入，但搜索索引更新失败（{exc}）；"
+                   "请运行 gongshi index --check 查看差异，gongshi index --rebuild 重建索引", err=True)
+
+
+@main.command("index")
+@click.option("--check", "check_only", is_flag=True, help="只比较索引与数据库 / report drift, change nothing")
+@click.option("--rebuild", is_flag=True, help="从数据库重建索引 / rebuild the index from the store")
+@click.pass_obj
+def index_command(settings: Settings, check_only: bool, rebuild: bool) -> None:
+    """搜索索引：检查与数据库的差异或重建 / check the search index against the store, or rebuild it.
+
+    重建期间网站继续使用旧索引，完成后自动切换。
+    Web processes keep answering from the old index while a rebuild runs.
+    """
+    import search
+
+    if check_only == rebuild:
+        raise click.UsageError("请指定 --check 或 --rebuild 之一")
+    db = _open(settings)
+    if rebuild:
+        count = search.index_all(db, settings, progress=sys.stderr.isatty())
+        click.echo(f"搜索索引已重建：{count} 条文档")
+        return
+    drift = search.check(db, settings)
+    click.echo(drift.summary())
+    sys.exit(0 if drift.ok else 1)
 
 
 @main.command()

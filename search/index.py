@@ -1,0 +1,225 @@
+"""The index on disk: versioned directories under `settings.index_dir` and a pointer file.
+
+A rebuild writes a new directory and then replaces the pointer file `CURRENT` atomically
+(os.replace); readers compare the pointer's text with the one they opened and reopen when it
+changed, so web processes answer from the old index until the new one is complete. An
+incremental update writes a new segment into the current directory and bumps the pointer's
+generation. The previous directory is kept for readers still using it; older ones are removed.
+
+Documents are written most recently inspected first, and every segment keeps that order
+(updates are sorted the same way and committed without merging), which lets a query take the
+first matches of each segment instead of ranking every match (see search.engine).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+from whoosh import index as whoosh_index
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, STORED, FieldType, Schema
+from whoosh.formats import Existence
+from whoosh.searching import Searcher
+
+from portal.config import Settings
+from search import source
+from search.text import TermsTokenizer
+from store.db import Database
+
+POINTER = "CURRENT"
+# Below this many documents one process is faster than starting sub-processes.
+PARALLEL_FROM = 20_000
+WRITER_TIMEOUT = 120.0  # seconds to wait for another writer (an ingest, a rebuild)
+
+
+class IndexUnavailable(RuntimeError):
+    """There is no index yet, or it cannot be opened."""
+
+
+def _terms(kind: str) -> FieldType:
+    return FieldType(format=Existence(), analyzer=TermsTokenizer(kind))
+
+
+def schema() -> Schema:
+    # n: names, o: other text (address, region, plan…), c: codes, f: facets and type;
+    # v: what a query checks per candidate (source.Checked); s: the payload a hit shows.
+    return Schema(id=ID(unique=True, stored=True), n=_terms("name"), o=_terms("text"), c=_terms("code"),
+                  f=_terms("raw"), v=COLUMN(VarBytesColumn()), s=STORED)
+
+
+# --- the pointer ----------------------------------------------------------------------------
+
+def read_pointer(settings: Settings) -> tuple[str, int] | None:
+    try:
+        version, generation = (settings.index_dir / POINTER).read_text().split()
+        return version, int(generation)
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _write_pointer(settings: Settings, version: str, generation: int) -> None:
+    tmp = settings.index_dir / f"{POINTER}.{uuid.uuid4().hex}.tmp"
+    tmp.write_text(f"{version} {generation}\n")
+    os.replace(tmp, settings.index_dir / POINTER)
+
+
+def _open_current(settings: Settings) -> tuple[str, whoosh_index.Index]:
+    pointer = read_pointer(settings)
+    if pointer is None or not (settings.index_dir / pointer[0]).is_dir():
+        raise IndexUnavailable("搜索索引尚未建立：请运行 gongshi index --rebuild")
+    try:
+        return pointer[0], whoosh_index.open_dir(str(settings.index_dir / pointer[0]))
+    except Exception as exc:  # a damaged or half-copied directory: any Whoosh error
+        raise IndexUnavailable(f"搜索索引 {pointer[0]} 无法打开（{exc}）：请运行 gongshi index --rebuild") from exc
+
+
+def _remove_old_versions(settings: Settings, keep: set[str]) -> None:
+    for path in settings.index_dir.iterdir():
+        if path.is_dir() and path.name.startswith("v") and path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+# --- writing --------------------------------------------------------------------------------
+
+def index_all(db: Database, settings: Settings, progress: bool = False) -> int:
+    """Rebuild every document into a new directory, then switch the pointer to it."""
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    previous = read_pointer(settings)
+    version = f"v{dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+    (settings.index_dir / version).mkdir()
+    ix = whoosh_index.create_in(str(settings.index_dir / version), schema())
+    with db.session() as session:
+        ids = {kind: source.all_ids(session, kind) for kind in source.TYPES}
+        total = sum(map(len, ids.values()))
+        parallel = total >= PARALLEL_FROM
+        writer = ix.writer(procs=2, multisegment=True, limitmb=256, batchsize=500) if parallel \
+            else ix.writer(limitmb=256)
+        try:
+            with tqdm(total=total, desc="索引", unit=" 条", disable=not progress, mininterval=0.5) as bar:
+                for kind in source.TYPES:
+                    for doc in source.documents(session, kind, ids[kind]):
+                        writer.add_document(**doc)
+                        bar.update()
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(settings.index_dir / version, ignore_errors=True)
+            raise
+    writer.commit()
+    _write_pointer(settings, version, 0)
+    _remove_old_versions(settings, {version, previous[0] if previous else version})
+    return total
+
+
+def update(db: Database, settings: Settings, changed: dict[str, set[int]]) -> int:
+    """Rewrite the documents of exactly the rows an ingest changed; returns how many. With no
+    index yet (a new instance), the whole index is built instead."""
+    if read_pointer(settings) is None:
+        return index_all(db, settings)
+    version, ix = _open_current(settings)
+    with db.session() as session:
+        wanted = source.affected(session, changed)
+        docs = [doc for kind, ids in wanted.items() for doc in source.documents(session, kind, sorted(ids))]
+    if not docs and not any(wanted.values()):
+        return 0
+    # Newest first inside the new segment, as in every other segment.
+    docs.sort(key=lambda d: d["s"]["r"], reverse=True)
+    found = {d["id"] for d in docs}
+    writer = ix.writer(timeout=WRITER_TIMEOUT)
+    try:
+        for doc in docs:
+            writer.update_document(**doc)
+        for kind, ids in wanted.items():
+            for row_id in ids:
+                if source.doc_id(kind, row_id) not in found:  # the row is gone from the store
+                    writer.delete_by_term("id", source.doc_id(kind, row_id))
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit(merge=False)
+    pointer = read_pointer(settings)
+    _write_pointer(settings, version, (pointer[1] if pointer and pointer[0] == version else 0) + 1)
+    return len(docs)
+
+
+# --- checking -------------------------------------------------------------------------------
+
+@dataclass
+class Drift:
+    """What differs between the store and the index (document ids such as 'enterprise:12')."""
+
+    version: str | None
+    problem: str | None = None  # why there is no usable index
+    documents: int = 0
+    segments: int = 0
+    missing: list[str] = field(default_factory=list)  # in the store, not in the index
+    extra: list[str] = field(default_factory=list)  # in the index, no longer in the store
+    stale: list[str] = field(default_factory=list)  # indexed with content the store no longer has
+
+    @property
+    def ok(self) -> bool:
+        return self.version is not None and not (self.missing or self.extra or self.stale)
+
+    def summary(self) -> str:
+        if self.version is None:
+            return self.problem or "搜索索引尚未建立：请运行 gongshi index --rebuild"
+        head = f"索引 {self.version}：{self.documents} 条文档，{self.segments} 个段"
+        if self.ok:
+            return f"{head}；与数据库一致"
+        parts = [f"{label} {len(ids)} 条（如 {'、'.join(ids[:5])}）"
+                 for label, ids in (("缺少", self.missing), ("多余", self.extra), ("过期", self.stale)) if ids]
+        return f"{head}；与数据库不一致：{'；'.join(parts)}。请运行 gongshi index --rebuild"
+
+
+def check(db: Database, settings: Settings) -> Drift:
+    try:
+        version, ix = _open_current(settings)
+    except IndexUnavailable as exc:
+        return Drift(version=None, problem=str(exc))
+    stamps = {}
+    with ix.reader() as reader:
+        for docnum, stored in reader.iter_docs():
+            stamps[stored["id"]] = stored["s"]["h"]
+        segments = len(reader.leaf_readers())
+    drift = Drift(version=version, documents=len(stamps), segments=segments)
+    with db.session() as session:
+        for kind in source.TYPES:
+            for doc in source.documents(session, kind, source.all_ids(session, kind)):
+                stamp = stamps.pop(doc["id"], None)
+                if stamp is None:
+                    drift.missing.append(doc["id"])
+                elif stamp != doc["s"]["h"]:
+                    drift.stale.append(doc["id"])
+    drift.extra = sorted(stamps)
+    return drift
+
+
+# --- reading --------------------------------------------------------------------------------
+
+class _Searchers:
+    """One open searcher per index directory and process, reopened when the pointer changes.
+    Whoosh's file reads are not safe across threads, so searches hold `lock`."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self._open: dict[Path, tuple[tuple[str, int], Searcher]] = {}
+
+    def get(self, settings: Settings) -> Searcher:
+        pointer = read_pointer(settings)
+        cached = self._open.get(settings.index_dir)
+        if cached and cached[0] == pointer:
+            return cached[1]
+        _, ix = _open_current(settings)
+        searcher = ix.searcher()
+        self._open[settings.index_dir] = (pointer, searcher)
+        if cached:
+            cached[1].close()
+        return searcher
+
+
+searchers = _Searchers()
