@@ -19,6 +19,7 @@ from ingest.readers import ReadError, detect_format, read_table
 from portal.config import Settings
 from store.db import Database
 from store.models import IngestRun, Source, utcnow
+from store.stats import refresh as refresh_stats
 
 
 PRIMARY_TABLE = {"checklist": "check_item", "task": "task", "result": "inspection", "credit": "credit_event",
@@ -143,6 +144,7 @@ def _load(db, settings, fetched, options, table, kind, records, report) -> None:
             session.flush()
             loader = Loader(session, source, run, settings.deadline_working_days)
             _LOADERS[kind](loader, records)
+            refresh_stats(session, loader.changed)
             run.finished_at = utcnow()
             primary = loader.counts[PRIMARY_TABLE[kind]]
             for key in ("inserted", "updated", "unchanged", "withdrawn"):

@@ -435,3 +435,127 @@ FACT_TABLES: dict[str, type[Base]] = {
     "inspection": Inspection,
     "credit_event": CreditEvent,
 }
+
+
+# --- statistics: aggregates maintained at ingest (store/stats.py owns them) -----------------
+#
+# Derived from the facts above and rebuilt for what each ingest changed, in the same transaction,
+# so that pages and the API read small tables instead of recomputing from raw rows.
+
+
+class StatTaskGroup(Base):
+    """A task's inspections by lead department, year and level (本级 / 下级), with the
+    publication timeliness of each group. A task without inspections has one empty row, so
+    that it still counts as a batch (抽查批次) of its lead department."""
+
+    __tablename__ = "stat_task_group"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(4), primary_key=True)  # 本级, 下级
+    deadline_working_days: Mapped[int] = mapped_column(primary_key=True)
+    joint: Mapped[bool]  # the task is a 部门联合抽查
+    inspections: Mapped[int]
+    problems_found: Mapped[int]
+    published: Mapped[int]
+    on_time: Mapped[int]
+    late: Mapped[int]
+    publication_unknown: Mapped[int]  # no publication date (or no completion date to count from)
+    on_time_estimated: Mapped[int]
+
+    __table_args__ = (Index("ix_stat_task_group_year_department", "year", "department_id"),)
+
+
+class StatOutcome(Base):
+    """A penalty (行政处罚) or abnormal-list entry (列入经营异常名录) that follows an inspection of
+    the same entity within 180 days, linked to the latest such inspection."""
+
+    __tablename__ = "stat_outcome"
+
+    credit_event_id: Mapped[int] = mapped_column(ForeignKey("credit_event.id"), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("market_entity.id"), index=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    year: Mapped[int] = mapped_column(index=True)  # the inspection's year
+    level: Mapped[str] = mapped_column(String(4))
+    joint: Mapped[bool]
+    # A 双随机抽查案件: a penalty by a department that took part in the inspection.
+    is_case: Mapped[bool]
+    amount_yuan: Mapped[Decimal | None]
+
+
+class StatCase(Base):
+    """Cases (案件数) and fines (处罚金额) per imposing department, year, level and kind of task."""
+
+    __tablename__ = "stat_case"
+
+    year: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(4), primary_key=True)
+    joint: Mapped[bool] = mapped_column(primary_key=True)
+    cases: Mapped[int]
+    fines_yuan: Mapped[Decimal]
+
+
+class StatDepartmentYear(Base):
+    """Distinct entities a department inspected as lead in a year."""
+
+    __tablename__ = "stat_department_year"
+
+    year: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), primary_key=True)
+    entities: Mapped[int]
+
+
+class StatYear(Base):
+    """A year's distinct inspected entities and its burden (进一次门、查多项事) figures."""
+
+    __tablename__ = "stat_year"
+
+    year: Mapped[int] = mapped_column(primary_key=True)
+    entities_inspected: Mapped[int]
+    multi_task_entities: Mapped[int]  # inspected under more than one task
+    multi_task_visits: Mapped[int]  # their inspections
+    separate_visits: Mapped[int]  # of those, not part of a joint inspection
+
+
+class StatEntity(Base):
+    """Per entity: in the directory (检查对象名录)?, its latest credit risk class, and the last
+    year it was inspected."""
+
+    __tablename__ = "stat_entity"
+    __table_args__ = (Index("ix_stat_entity_directory_last", "in_directory", "last_inspected_year"),)
+
+    entity_id: Mapped[int] = mapped_column(ForeignKey("market_entity.id"), primary_key=True)
+    in_directory: Mapped[bool]
+    risk_class: Mapped[str | None] = mapped_column(String(1))
+    last_inspected_year: Mapped[int | None]
+
+
+class StatDirectory(Base):
+    """How many entities by directory membership, risk class ('' unknown) and last year
+    inspected (0 never): the directory coverage and the credit classes' sizes."""
+
+    __tablename__ = "stat_directory"
+
+    in_directory: Mapped[bool] = mapped_column(primary_key=True)
+    risk_class: Mapped[str] = mapped_column(String(1), primary_key=True)
+    last_inspected_year: Mapped[int] = mapped_column(primary_key=True)
+    entities: Mapped[int]
+
+
+class StatCredit(Base):
+    """Inspections of a year by the entity's credit risk class ('' unknown): how many, how many
+    found problems, and how many were followed within 180 days by a penalty or an abnormal-list
+    entry."""
+
+    __tablename__ = "stat_credit"
+
+    year: Mapped[int] = mapped_column(primary_key=True)
+    risk_class: Mapped[str] = mapped_column(String(1), primary_key=True)
+    inspections: Mapped[int]
+    problems_found: Mapped[int]
+    followed_by_penalty: Mapped[int]
+    followed_by_abnormal: Mapped[int]

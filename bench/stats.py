@@ -1,0 +1,68 @@
+"""Benchmark: what the statistics cost at ingest and on reading, on a generated city.
+
+    .venv/bin/python bench/stats.py --rows 100000            # SQLite (default)
+    .venv/bin/python bench/stats.py --rows 100000 --database-url postgresql+psycopg://…
+
+Loads the city (entities, tasks, the first `rows` result rows, credit) with `ingest`, then times,
+each in a transaction that is rolled back: the incremental refresh for what the results ingest
+changed (the work `ingest` does for the statistics), a full rebuild, and the read functions.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.ingest import city_for, trim  # noqa: E402
+from ingest.pipeline import Options, ingest  # noqa: E402
+from portal.config import Settings  # noqa: E402
+from store import stats  # noqa: E402
+from store.db import Database  # noqa: E402
+
+
+def timed(label: str, fn) -> None:
+    start = time.perf_counter()
+    fn()
+    print(f"{label:34} {time.perf_counter() - start:8.3f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--database-url")
+    parser.add_argument("--data-dir", type=Path, default=Path("bench-data"))
+    args = parser.parse_args()
+    files = city_for(args.rows, args.data_dir)
+    with tempfile.TemporaryDirectory(prefix="gongshi-bench-") as tmp:
+        env = {"GONGSHI_DATABASE_URL": args.database_url} if args.database_url else {}
+        settings = Settings.from_env(env, instance_dir=Path(tmp) / "instance")
+        settings.ensure_dirs()
+        db = Database(settings.database_url)
+        db.upgrade()
+        files["result"] = trim(files["result"], args.rows, Path(tmp) / "results.csv")
+        reports = {}
+        for kind in ("entity", "task", "result", "credit"):
+            start = time.perf_counter()
+            reports[kind] = ingest(db, settings, str(files[kind]), Options(kind=kind))
+            print(f"ingest {kind:27} {time.perf_counter() - start:8.3f} s  ({reports[kind].rows:,} rows)")
+        with db.sessionmaker() as session:
+            timed("refresh for the results ingest", lambda: stats.refresh(session, reports["result"].changed))
+            session.rollback()
+            timed("refresh for the credit ingest", lambda: stats.refresh(session, reports["credit"].changed))
+            session.rollback()
+            timed("rebuild of every aggregate", lambda: stats.rebuild(session))
+            session.rollback()
+            timed("coverage (all years)", lambda: stats.coverage(session))
+            timed("headline", lambda: stats.headline(session))
+            timed("attachment3_xlsx (latest year)", lambda: stats.attachment3_xlsx(session, stats.latest_year(session)))
+            timed("directory_coverage + credit_link", lambda: (stats.directory_coverage(session),
+                                                               stats.credit_link(session)))
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()
