@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import delete, distinct, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from ingest.departments import DepartmentResolver
@@ -290,7 +290,24 @@ class Loader:
                 departments[key] = depts
             outcome = self.upsert(Task, items, {k: [d["published_name"] for d in v] for k, v in departments.items()})
             self._replace_children(TaskDepartment, "task_id", outcome, departments)
+            self._apply_to_inspections([id_ for id_, status in outcome.values() if status == "updated"])
         self._tasks = None
+
+    def _apply_to_inspections(self, task_ids: list[int]) -> None:
+        """A corrected task's lead department and joint flag hold for the inspections already
+        published under it (lead: the task's initiator when known, else the first authority)."""
+        if not task_ids:
+            return
+        authorities = (select(func.count(distinct(InspectionDepartment.department_id)))
+                       .where(InspectionDepartment.inspection_id == Inspection.id).scalar_subquery())
+        task = select(Task).where(Task.id == Inspection.task_id).subquery()
+        self.session.execute(
+            update(Inspection).where(Inspection.task_id.in_(task_ids)).values(
+                lead_department_id=func.coalesce(select(task.c.lead_department_id).scalar_subquery(),
+                                                 Inspection.lead_department_id),
+                joint=or_(select(task.c.joint).scalar_subquery(), authorities > 1)))
+        self.changed["inspection"].update(
+            self.session.scalars(select(Inspection.id).where(Inspection.task_id.in_(task_ids))))
 
     def _task_values(self, r: dict, plan_id: int | None, plan_no: str, year: int | None):
         r = {k: v for k, v in r.items() if k != "row"}

@@ -223,6 +223,22 @@ def db_upgrade(settings: Settings) -> None:
     click.echo(f"数据库已是最新结构：{settings.database_url}")
 
 
+@main.command("stats-rebuild")
+@click.pass_obj
+def stats_rebuild(settings: Settings) -> None:
+    """从全部数据重算统计汇总表 / recompute the statistics aggregates from every stored fact.
+
+    导入时会自动增量更新；仅在升级后或怀疑不一致时需要。
+    Ingest keeps them up to date; needed only after an upgrade or to repair drift.
+    """
+    from store import stats
+
+    db = _open(settings)
+    with db.session() as session:
+        stats.rebuild(session)
+    click.echo("统计汇总表已重算 / statistics rebuilt")
+
+
 @main.command()
 @click.option("--limit", default=20, show_default=True)
 @click.pass_obj

@@ -369,6 +369,7 @@ class Inspection(Provenance, Base):
 
     entity: Mapped[MarketEntity] = relationship()
     task: Mapped[Task] = relationship()
+    lead_department: Mapped[Department | None] = relationship()
     findings: Mapped[list[Finding]] = relationship(order_by="Finding.position", cascade="all, delete-orphan")
     departments: Mapped[list[InspectionDepartment]] = relationship(
         order_by="InspectionDepartment.position", cascade="all, delete-orphan"

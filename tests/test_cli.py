@@ -130,3 +130,16 @@ def test_pull_reports_an_unreachable_source_and_exits_non_zero(run, tmp_path, se
     server.RequestHandlerClass = http.server.BaseHTTPRequestHandler  # answers 501 to GET
     result = run("pull", sources)
     assert result.exit_code == 1 and "HTTP 501" in result.output
+
+
+def test_stats_rebuild_recomputes_the_figures(run, tmp_path):
+    assert run("ingest", write_csv(tmp_path / "r.csv", HEADER, rows(3, result="发现问题待后续处理"))).exit_code == 0
+    result = run("stats-rebuild")
+    assert result.exit_code == 0 and "统计汇总表已重算" in result.output
+    from store import stats
+
+    db = Database(Settings.from_env({}, instance_dir=tmp_path / "instance").database_url)
+    with db.session() as s:
+        [row] = stats.coverage(s, year=2024)
+        assert (row.inspections, row.problems_found) == (3, 3)
+    db.dispose()

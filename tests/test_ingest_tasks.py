@@ -158,3 +158,20 @@ def test_a_repeated_row_is_harmless_but_a_conflicting_one_is_refused(db, setting
     with pytest.raises(IngestError) as refused:
         ingest(db, settings, str(write_csv(tmp_path / "bad.csv", header, list(conflicting))))
     assert [str(p) for p in refused.value.problems] == ["bad.csv:2: 与第1行是同一条记录，但内容不同"]
+
+
+def test_a_corrected_lead_department_applies_to_inspections_already_published(db, settings, tmp_path):
+    from store.models import Inspection
+
+    header = ["抽查计划编号", "抽查计划名称", "抽查任务编号", "抽查任务名称", "检查主体", "联合检查部门"]
+    task = ["320600-2024-SJ", "南通市2024年度抽查计划", "320600-2024-SJ-001", "餐饮单位检查", "南通市市场监督管理局", ""]
+    ingest(db, settings, str(write_csv(tmp_path / "t1.csv", header, [task])))
+    results = write_csv(tmp_path / "r.csv", ["统一社会信用代码", "企业名称", "抽查任务编号", "抽查机关", "检查结果"],
+                        [[uscc(31), "南通市崇川区好味面馆", "320600-2024-SJ-001", "南通市崇川区市场监督管理局", "未发现问题"]])
+    ingest(db, settings, str(results))
+    corrected = task[:4] + ["南通市卫生健康委员会", "市监"]
+    report = ingest(db, settings, str(write_csv(tmp_path / "t2.csv", header, [corrected])))
+    with db.session() as s:
+        inspection = s.scalar(select(Inspection))
+        assert inspection.id in report.changed["inspection"]
+        assert inspection.lead_department.name == "卫生健康委员会" and inspection.joint
