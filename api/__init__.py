@@ -1,1 +1,53 @@
-"""The open-data JSON API v1 (a blueprint the portal registers)."""
+"""The open-data JSON API v1, its OpenAPI document and docs page, and the bulk downloads: blueprints
+the portal registers, with CORS open for reading and a per-client rate limit."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Flask, jsonify, render_template
+from flask_cors import CORS
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from api import problems
+from api.downloads import bp as downloads_bp
+from api.http import conditional
+from api.openapi import spec_dict
+from api.v1 import api, bp as v1
+
+# Generous for a journalist's script (a sequential client rarely passes 20 a second); a
+# deployment behind a proxy must pass the client address through (werkzeug's ProxyFix).
+DEFAULT_RATE_LIMIT = "50 per second;2000 per minute"
+EXPOSED_HEADERS = ["ETag", "Last-Modified", "Retry-After", "X-Request-Id", "X-RateLimit-Limit",
+                   "X-RateLimit-Remaining", "X-RateLimit-Reset"]
+
+docs = Blueprint("api_docs", __name__, template_folder=str(Path(__file__).parent / "templates"))
+
+
+@v1.get("/openapi.json")
+def openapi():
+    return jsonify(spec_dict(v1.url_prefix, tuple(api.endpoints)))
+
+
+@docs.get("/api/docs")
+def api_docs():
+    return render_template("api_docs.html", spec=spec_dict(v1.url_prefix, tuple(api.endpoints)))
+
+
+conditional(v1)
+conditional(docs)
+conditional(downloads_bp, cached=False)  # streamed: nothing to keep, but 304 still saves the transfer
+
+
+def init_app(app: Flask, rate_limit: str | None = None) -> None:
+    app.json.sort_keys = False  # keep the schemas' field order: uscc and name first
+    problems.init_app(app)
+    for bp in (v1, downloads_bp, docs):
+        app.register_blueprint(bp)
+    CORS(app, resources={r"/api/*": {}, r"/downloads/*": {}}, origins="*", send_wildcard=True,
+         methods=["GET", "HEAD", "OPTIONS"],
+         expose_headers=EXPOSED_HEADERS)
+    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", headers_enabled=True)
+    shared = limiter.shared_limit(rate_limit or DEFAULT_RATE_LIMIT, scope="open-data")
+    for bp in (v1, downloads_bp):
+        shared(bp)

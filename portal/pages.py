@@ -1,17 +1,90 @@
-"""The portal's first pages: what is in the store and where it came from."""
+"""The portal's general pages: home, search, statistics, data and about."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
-from portal import get_db
-from store import queries
+import search
+from portal import charts, get_db
+from portal.web import choice_arg, int_arg, page_arg
+from store import pages, queries, stats
 
 bp = Blueprint("pages", __name__)
+
+TYPE_LABELS = {"enterprise": "市场主体", "task": "抽查任务", "plan": "抽查计划", "check_item": "抽查事项"}
+FACET_LABELS = {"type": "类型", "region": "行政区划", "entity_type": "主体类型", "department": "检查部门",
+                "result": "检查结果", "year": "年度"}
+FILTERS = ("region", "entity_type", "department", "result", "year")
 
 
 @bp.get("/")
 def home():
     with get_db().session() as session:
-        return render_template("home.html", totals=queries.totals(session),
+        return render_template("home.html", headline=stats.headline(session),
                                latest=queries.latest_inspections(session, limit=20),
                                runs=queries.latest_runs(session, limit=10))
+
+
+@bp.get("/search")
+def search_page():
+    q = request.args.get("q", "").strip()
+    kind = choice_arg("type", TYPE_LABELS)
+    filters = {k: request.args[k] for k in FILTERS if request.args.get(k)}
+    shown = dict(q=q, kind=kind, filters=filters, type_labels=TYPE_LABELS, facet_labels=FACET_LABELS, result=None)
+    if not q:
+        return render_template("search.html", **shown)
+    try:
+        result = search.search(current_app.config["GONGSHI"], q, type=kind, filters=filters, page=page_arg())
+    except search.SearchUnavailable:
+        return render_template("search.html", unavailable=True, **shown), 503
+    except search.QueryError as exc:
+        abort(400, description=str(exc))
+    if result.exact is not None and result.exact.type == "enterprise":
+        return redirect(url_for("entities.entity", key=result.exact.key))
+    if result.page > max(result.pages, 1):
+        abort(404, description=f"搜索结果只有 {result.pages} 页")
+    shown.update(result=result, grouped={t: [h for h in result.hits if h.type == t] for t in TYPE_LABELS})
+    return render_template("search.html", **shown)
+
+
+@bp.get("/stats")
+def statistics():
+    with get_db().session() as session:
+        years = pages.stat_years(session)
+        year = int_arg("year", years[0] if years else None, low=1990, high=2100)
+        if years and year not in years:
+            abort(404, description=f"没有 {year} 年度的统计数据；有数据的年度：{'、'.join(map(str, years))}")
+        form = stats.attachment3(session, year) if year else []
+        coverage = stats.coverage(session, year=year) if year else []
+    chart = charts.bars("chart-departments", f"{year}年各部门抽查户次", "部门", [r.department for r in coverage],
+                        {"抽查户次": [r.inspections for r in coverage],
+                         "发现问题": [r.problems_found for r in coverage]}, "户次") if coverage else None
+    return render_template("stats.html", years=years, year=year, form=form, coverage=coverage, chart=chart,
+                           definitions=stats.DEFINITIONS)
+
+
+@bp.get("/stats/<int:year>.xlsx")
+def statistics_xlsx(year: int):
+    with get_db().session() as session:
+        if year not in pages.stat_years(session):
+            abort(404, description=f"没有 {year} 年度的统计数据")
+        body = stats.attachment3_xlsx(session, year)
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="attachment3-{year}.xlsx"'})
+
+
+@bp.get("/data")
+def data():
+    from api.datasets import DATASETS, FORMATS, TITLES
+    from api.downloads import datapackage_descriptor
+
+    with get_db().session() as session:
+        _, updated = queries.data_version(session)
+        runs = queries.latest_runs(session, limit=50)
+    licence = datapackage_descriptor(updated, [])["licenses"][0]
+    return render_template("data.html", datasets=DATASETS.values(), formats=FORMATS, titles=TITLES,
+                           updated=updated, runs=runs, licence=licence)
+
+
+@bp.get("/about")
+def about():
+    return render_template("about.html", definitions=stats.DEFINITIONS)

@@ -1,10 +1,29 @@
 """Read-side queries, beside the models: pages and the API call these, never raw SQL in views."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
-from store.models import CheckItem, CreditEvent, IngestRun, Inspection, MarketEntity, Task
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from store import workdays
+from store.models import (
+    CheckItem,
+    CreditEvent,
+    Department,
+    Finding,
+    IngestRun,
+    Inspection,
+    InspectionDepartment,
+    MarketEntity,
+    Plan,
+    Region,
+    Source,
+    Task,
+    TaskDepartment,
+)
 
 
 def totals(session: Session) -> dict[str, int]:
@@ -24,3 +43,312 @@ def latest_inspections(session: Session, limit: int = 20) -> list[Inspection]:
 def latest_runs(session: Session, limit: int = 10) -> list[IngestRun]:
     return list(session.scalars(
         select(IngestRun).options(joinedload(IngestRun.source)).order_by(IngestRun.id.desc()).limit(limit)))
+
+
+# --- the open-data API and bulk downloads ---------------------------------------------------
+
+
+def data_version(session: Session) -> tuple[int, dt.datetime | None]:
+    """The newest ingest run and when it finished: every ingest, in any process, changes it, so
+    caches and ETags keyed on it see new data at once."""
+    newest, finished = session.execute(select(func.max(IngestRun.id), func.max(IngestRun.finished_at))).one()
+    return newest or 0, finished
+
+
+def on_time(completed_on: dt.date | None, published_on: dt.date | None, working_days: int | None) -> bool | None:
+    """Published within the deadline in China's working days (store.workdays); None when a date
+    or the deadline is unknown."""
+    return None if working_days is None else workdays.is_on_time(completed_on, published_on, working_days)[0]
+
+
+@dataclass
+class Page:
+    """One page of a keyset-paginated list: `after` is the id to continue from, None at the end."""
+
+    items: list
+    total: int
+    after: int | None
+
+
+def keyset_page(session: Session, model, where: list, after: int | None, limit: int, options: tuple = ()) -> Page:
+    """Rows of `model` matching `where`, by id: a cursor of ids neither skips nor repeats rows
+    while an ingest adds rows (new ids are larger) or corrects them (ids never change)."""
+    total = session.scalar(select(func.count()).select_from(model).where(*where))
+    stmt = select(model).where(*where).order_by(model.id).limit(limit + 1).options(*options)
+    if after is not None:
+        stmt = stmt.where(model.id > after)
+    rows = list(session.scalars(stmt))
+    more = len(rows) > limit
+    return Page(rows[:limit], total, rows[limit - 1].id if more else None)
+
+
+def regions(session: Session, codes: Iterable[str | None]) -> dict[str, Region]:
+    wanted = {c for c in codes if c}
+    return {r.code: r for r in session.scalars(select(Region).where(Region.code.in_(wanted)))} if wanted else {}
+
+
+def departments_by_id(session: Session) -> dict[int, Department]:
+    """The department table is small (tens of rows): one query answers every name on a page."""
+    return {d.id: d for d in session.scalars(select(Department))}
+
+
+def sources(session: Session, ids: Iterable[int]) -> dict[int, Source]:
+    wanted = set(ids)
+    return {s.id: s for s in session.scalars(select(Source).where(Source.id.in_(wanted)))} if wanted else {}
+
+
+def enterprise_filters(q: str | None = None, region: str | None = None, entity_type: str | None = None) -> list:
+    """`q` matches a USCC prefix or part of the name."""
+    where = []
+    if q:
+        where.append(or_(MarketEntity.uscc.startswith(q.upper(), autoescape=True),
+                         MarketEntity.name.contains(q, autoescape=True)))
+    if region:
+        where.append(MarketEntity.region_code == region)
+    if entity_type:
+        where.append(MarketEntity.entity_type == entity_type)
+    return where
+
+
+@dataclass
+class EntityRecord:
+    """An entity with its inspections and credit events; other attributes read through to it."""
+
+    entity: MarketEntity
+    inspections: list[Inspection]
+    credit_events: list[CreditEvent]
+
+    def __getattr__(self, name: str):
+        return getattr(self.entity, name)
+
+
+def entity_record(session: Session, uscc: str) -> EntityRecord | None:
+    """An entity by USCC with names, inspections (task, plan, findings, authorities) and credit
+    events: six queries whatever the size of the record."""
+    entity = session.scalar(select(MarketEntity).where(MarketEntity.uscc == uscc)
+                            .options(selectinload(MarketEntity.names)))
+    if entity is None:
+        return None
+    return EntityRecord(entity, entity_inspections(session, [entity.id]), entity_credit(session, entity.id))
+
+
+def entity_inspections(session: Session, entity_ids: list[int]) -> list[Inspection]:
+    """Inspections of the entities with task, plan, findings and authorities (three queries)."""
+    if not entity_ids:
+        return []
+    return list(session.scalars(
+        select(Inspection).where(Inspection.entity_id.in_(entity_ids))
+        .options(joinedload(Inspection.task).joinedload(Task.plan), selectinload(Inspection.findings),
+                 selectinload(Inspection.departments))
+        .order_by(Inspection.completed_on.desc().nulls_last(), Inspection.id.desc())))
+
+
+def entity_credit(session: Session, entity_id: int) -> list[CreditEvent]:
+    return list(session.scalars(select(CreditEvent).where(CreditEvent.entity_id == entity_id)
+                                .order_by(CreditEvent.decided_on.desc().nulls_last(), CreditEvent.id.desc())))
+
+
+def _year_range(column, year: int | None) -> list:
+    """A calendar year as a date range, so that an index on the date column serves it."""
+    return [] if year is None else [column.between(dt.date(year, 1, 1), dt.date(year, 12, 31))]
+
+
+def inspection_filters(uscc: str | None = None, task_no: str | None = None, department: int | None = None,
+                       year: int | None = None, result: str | None = None, joint: bool | None = None,
+                       problems_found: bool | None = None) -> list:
+    """`department` is any inspecting authority of the result; `year` the completion year."""
+    where = _year_range(Inspection.completed_on, year)
+    if uscc:
+        where.append(Inspection.entity_id.in_(select(MarketEntity.id).where(MarketEntity.uscc == uscc)))
+    if task_no:
+        where.append(Inspection.task_id.in_(select(Task.id).where(Task.task_no == task_no)))
+    if department is not None:
+        where.append(Inspection.id.in_(select(InspectionDepartment.inspection_id)
+                                       .where(InspectionDepartment.department_id == department)))
+    if result:
+        where.append(Inspection.id.in_(select(Finding.inspection_id).where(Finding.result == result)))
+    if joint is not None:
+        where.append(Inspection.joint.is_(joint))
+    if problems_found is not None:
+        where.append(Inspection.problems_found.is_(problems_found))
+    return where
+
+
+INSPECTION_LIST_OPTIONS = (joinedload(Inspection.entity), joinedload(Inspection.task).joinedload(Task.plan),
+                           selectinload(Inspection.findings), selectinload(Inspection.departments))
+
+
+def task_filters(year: int | None = None, department: int | None = None, joint: bool | None = None,
+                 plan_no: str | None = None) -> list:
+    where = []
+    if year is not None:
+        where.append(Task.year == year)
+    if department is not None:
+        where.append(Task.id.in_(select(TaskDepartment.task_id).where(TaskDepartment.department_id == department)))
+    if joint is not None:
+        where.append(Task.joint.is_(joint))
+    if plan_no:
+        where.append(Task.plan_id.in_(select(Plan.id).where(Plan.plan_no == plan_no)))
+    return where
+
+
+TASK_OPTIONS = (joinedload(Task.plan), selectinload(Task.departments))
+
+
+def plan_filters(year: int | None = None, department: int | None = None) -> list:
+    where = []
+    if year is not None:
+        where.append(Plan.year == year)
+    if department is not None:
+        where.append(Plan.department_id == department)
+    return where
+
+
+def check_item_filters(department: int | None = None, status: str | None = None) -> list:
+    where = []
+    if department is not None:
+        where.append(CheckItem.department_id == department)
+    if status:
+        where.append(CheckItem.status == status)
+    return where
+
+
+def task_by_no(session: Session, task_no: str) -> Task | None:
+    return session.scalar(select(Task).where(Task.task_no == task_no).options(*TASK_OPTIONS))
+
+
+def plan_by_no(session: Session, plan_no: str) -> Plan | None:
+    return session.scalar(select(Plan).where(Plan.plan_no == plan_no)
+                          .options(selectinload(Plan.tasks).selectinload(Task.departments)))
+
+
+def department(session: Session, department_id: int) -> Department | None:
+    return session.scalar(select(Department).where(Department.id == department_id)
+                          .options(selectinload(Department.aliases)))
+
+
+# --- bulk downloads: flat rows, streamed ----------------------------------------------------
+
+
+def _export_enterprises(year, department):
+    stmt = select(MarketEntity.id, MarketEntity.uscc, MarketEntity.reg_no, MarketEntity.name, MarketEntity.entity_type,
+                  MarketEntity.region_code, MarketEntity.address, MarketEntity.industry,
+                  MarketEntity.established_on, MarketEntity.status, MarketEntity.registration_authority,
+                  Source.name.label("source"), MarketEntity.source_row)
+    stmt = stmt.join(Source, Source.id == MarketEntity.source_id)
+    if year is not None or department is not None:  # entities inspected that year / by that department
+        stmt = stmt.where(MarketEntity.id.in_(select(Inspection.entity_id).where(*inspection_filters(
+            year=year, department=department))))
+    return stmt, MarketEntity.id
+
+
+def _export_inspections(year, department):
+    stmt = (select(Inspection.id, MarketEntity.uscc, MarketEntity.name.label("entity_name"), Task.task_no,
+                   Task.name.label("task_name"), Inspection.authorities_text,
+                   Department.name.label("lead_department"), Inspection.joint, Inspection.completed_on,
+                   Inspection.published_on, Inspection.deadline_working_days, Inspection.problems_found,
+                   Inspection.result_text, Inspection.follow_up, Inspection.region_code,
+                   Source.name.label("source"), Inspection.source_row)
+            .join(MarketEntity, MarketEntity.id == Inspection.entity_id).join(Task, Task.id == Inspection.task_id)
+            .outerjoin(Department, Department.id == Inspection.lead_department_id)
+            .join(Source, Source.id == Inspection.source_id)
+            .where(*inspection_filters(year=year, department=department)))
+    return stmt, Inspection.id
+
+
+def _export_findings(year, department):
+    stmt = (select(Finding.inspection_id, Finding.position, MarketEntity.uscc, Task.task_no, Finding.item,
+                   Finding.result, Finding.result_known, Finding.source_row)
+            .join(Inspection, Inspection.id == Finding.inspection_id)
+            .join(MarketEntity, MarketEntity.id == Inspection.entity_id).join(Task, Task.id == Inspection.task_id)
+            .where(*inspection_filters(year=year, department=department)))
+    return stmt, (Finding.inspection_id, Finding.position)
+
+
+def _export_tasks(year, department):
+    stmt = (select(Task.task_no, Plan.plan_no, Task.seq, Task.name, Task.year, Task.task_type, Task.item_class,
+                   Task.joint_items, Task.basis, Task.object_scope, Task.body_text, Task.partners_text,
+                   Department.name.label("lead_department"), Task.joint, Task.field, Task.method,
+                   Task.ratio_percent, Task.ratio_text, Task.planned_count, Task.planned_count_qualifier,
+                   Task.planned_count_text, Task.frequency, Task.level, Task.draw_date, Task.start_date,
+                   Task.deadline, Task.deadline_working_days, Source.name.label("source"), Task.source_row)
+            .outerjoin(Plan, Plan.id == Task.plan_id)
+            .outerjoin(Department, Department.id == Task.lead_department_id)
+            .join(Source, Source.id == Task.source_id).where(*task_filters(year=year, department=department)))
+    return stmt, Task.id
+
+
+def _export_plans(year, department):
+    stmt = (select(Plan.plan_no, Plan.name, Plan.year, Department.name.label("department"), Plan.publisher,
+                   Source.name.label("source"), Plan.source_row)
+            .outerjoin(Department, Department.id == Plan.department_id)
+            .join(Source, Source.id == Plan.source_id).where(*plan_filters(year=year, department=department)))
+    return stmt, Plan.id
+
+
+def _export_check_items(year, department):
+    stmt = (select(CheckItem.id, Department.name.label("department"), CheckItem.code, CheckItem.category,
+                   CheckItem.name, CheckItem.sub_item, CheckItem.item_class, CheckItem.basis, CheckItem.body,
+                   CheckItem.object_scope, CheckItem.content, CheckItem.ratio_percent, CheckItem.ratio_text,
+                   CheckItem.frequency, CheckItem.method, CheckItem.partners_text, CheckItem.status,
+                   Source.name.label("source"), CheckItem.source_row)
+            .join(Department, Department.id == CheckItem.department_id)
+            .join(Source, Source.id == CheckItem.source_id).where(*check_item_filters(department=department)))
+    return stmt, CheckItem.id
+
+
+def _export_credit_events(year, department):
+    where = _year_range(CreditEvent.decided_on, year)
+    if department is not None:
+        where.append(CreditEvent.department_id == department)
+    stmt = (select(CreditEvent.id, MarketEntity.uscc, MarketEntity.name.label("entity_name"), CreditEvent.kind,
+                   CreditEvent.kind_text, CreditEvent.decided_on, CreditEvent.authority_text,
+                   Department.name.label("department"), CreditEvent.reason, CreditEvent.decision_no,
+                   CreditEvent.amount_yuan, CreditEvent.amount_text, CreditEvent.risk_class,
+                   Source.name.label("source"), CreditEvent.source_row)
+            .join(MarketEntity, MarketEntity.id == CreditEvent.entity_id)
+            .outerjoin(Department, Department.id == CreditEvent.department_id)
+            .join(Source, Source.id == CreditEvent.source_id).where(*where))
+    return stmt, CreditEvent.id
+
+
+def _export_departments(year, department):
+    where = [] if department is None else [Department.id == department]
+    stmt = select(Department.id, Department.name, Department.short_name, Department.recognized).where(*where)
+    return stmt, Department.id
+
+
+EXPORTS = {"enterprises": _export_enterprises, "inspections": _export_inspections, "findings": _export_findings,
+           "tasks": _export_tasks, "plans": _export_plans, "check-items": _export_check_items,
+           "credit-events": _export_credit_events, "departments": _export_departments}
+
+
+# Columns computed per row from the others: (name, type, function of the row).
+DERIVED = {"inspections": [("on_time", bool, lambda r: on_time(r["completed_on"], r["published_on"],
+                                                               r["deadline_working_days"]))]}
+
+
+def export_rows(session: Session, dataset: str, year: int | None = None, department: int | None = None,
+                batch: int = 2000) -> Iterator[dict]:
+    """Every row of a dataset as a dict, in a stable order, fetched `batch` rows at a time
+    (a server-side cursor on PostgreSQL), so memory stays flat whatever the size."""
+    stmt, order = EXPORTS[dataset](year, department)
+    order = order if isinstance(order, tuple) else (order,)
+    result = session.execute(stmt.order_by(*order).execution_options(yield_per=batch))
+    derived = DERIVED.get(dataset, [])
+    for row in result.mappings():
+        row = dict(row)
+        for name, _, compute in derived:
+            row[name] = compute(row)
+        yield row
+
+
+def export_columns(dataset: str) -> list[tuple[str, type]]:
+    """The columns of a dataset with their Python types, in order."""
+    stmt, _ = EXPORTS[dataset](None, None)
+    return ([(c.name, c.type.python_type) for c in stmt.selected_columns]
+            + [(name, kind) for name, kind, _ in DERIVED.get(dataset, [])])
+
+
+def all_sources(session: Session) -> list[Source]:
+    return list(session.scalars(select(Source).order_by(Source.id)))

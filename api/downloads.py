@@ -1,0 +1,161 @@
+"""Bulk downloads: every dataset as CSV (UTF-8 with BOM, so that Excel reads Chinese), JSON Lines
+and XLSX, streamed row by row so that memory stays flat whatever the size, and a Frictionless
+Data Package (datapackage.json) that describes them all."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import tempfile
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from api.datasets import DATASETS, Dataset, FORMATS
+from api.problems import ApiError
+from api.schemas import DownloadArgs, load_args
+from portal import get_db
+from store import queries
+
+bp = Blueprint("downloads", __name__, url_prefix="/downloads",
+               template_folder=str(Path(__file__).parent / "templates"))
+
+XLSX_MAX_ROWS = 1_000_000  # a sheet holds 1,048,576 rows: longer datasets go on to a second sheet
+CHUNK = 1 << 16
+
+
+@bp.get("/")
+def index():
+    with get_db().session() as session:
+        version = queries.data_version(session)
+    return render_template("downloads.html", datasets=DATASETS.values(), formats=FORMATS, updated=version[1])
+
+
+@bp.get("/datapackage.json")
+def datapackage():
+    with get_db().session() as session:
+        updated = queries.data_version(session)[1]
+        sources = queries.all_sources(session)
+    return _json(datapackage_descriptor(updated, sources))
+
+
+@bp.get("/<dataset>.<any(csv, jsonl, xlsx):fmt>")
+def download(dataset: str, fmt: str):
+    if dataset not in DATASETS:
+        raise ApiError(404, f"没有名为 {dataset} 的数据集，可下载的有：{'、'.join(DATASETS)}")
+    args = load_args(DownloadArgs(), request.args.to_dict())
+    spec = DATASETS[dataset]
+    rows = _rows(spec, args.get("year"), args.get("department"))
+    body = {"csv": _csv, "jsonl": _jsonl, "xlsx": _xlsx}[fmt](spec.columns(), rows)
+    suffix = "".join(f"-{args[k]}" for k in ("year", "department") if k in args)
+    response = Response(stream_with_context(body), mimetype=FORMATS[fmt]["mimetype"])
+    response.headers["Content-Disposition"] = f'attachment; filename="gongshi-{dataset}{suffix}.{fmt}"'
+    return response
+
+
+def _rows(spec: Dataset, year: int | None, department: int | None) -> Iterator[dict]:
+    """The session stays open while the response streams (stream_with_context keeps the app)."""
+    with get_db().session() as session:
+        yield from spec.rows(session, year, department)
+
+
+def _text(value, money: bool = False) -> str:
+    if value is None:
+        return ""
+    if money:
+        return f"{value:.2f}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _csv(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(columns)
+    money = [c.endswith("_yuan") for c in columns]  # 元, with two decimals
+    for row in rows:
+        writer.writerow([_text(row[c], m) for c, m in zip(columns, money)])
+        if buffer.tell() > CHUNK:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _json_value(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return round(float(value), 2)
+    raise TypeError(type(value).__name__)
+
+
+def _jsonl(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
+    lines = []
+    for row in rows:
+        lines.append(json.dumps({c: row[c] for c in columns}, ensure_ascii=False, default=_json_value))
+        if len(lines) >= 500:
+            yield "\n".join(lines) + "\n"
+            lines = []
+    if lines:
+        yield "\n".join(lines) + "\n"
+
+
+def _cell(sheet, value):
+    """Strings stay strings: one starting with '=' is not turned into a formula."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
+
+
+def _xlsx(columns: list[str], rows: Iterable[dict]) -> Iterator[bytes]:
+    """openpyxl's write-only mode spools rows to disk; the finished file is then sent in chunks."""
+    book = Workbook(write_only=True)
+    sheet, written = None, XLSX_MAX_ROWS
+    for row in rows:
+        if written >= XLSX_MAX_ROWS:
+            sheet = book.create_sheet(f"数据{len(book.worksheets) + 1}")
+            sheet.append(columns)
+            written = 0
+        sheet.append([_cell(sheet, row[c]) for c in columns])
+        written += 1
+    if sheet is None:
+        book.create_sheet("数据1").append(columns)
+    with tempfile.TemporaryFile() as out:
+        book.save(out)
+        out.seek(0)
+        while chunk := out.read(CHUNK):
+            yield chunk
+
+
+def datapackage_descriptor(updated: dt.datetime | None, sources: list) -> dict:
+    """A Frictionless Data Package: every dataset as a tabular resource with its Table Schema."""
+    return {
+        "profile": "tabular-data-package",
+        "name": "gongshi",
+        "title": "公示：双随机、一公开抽查数据",
+        "description": "各部门公示的抽查事项清单、抽查计划与任务、抽查检查结果和信用信息，整理为统一格式。",
+        "homepage": url_for("downloads.index", _external=True),
+        "licenses": [{"name": "public-government-information", "title": "政府信息公开：来源部门依法公示的信息"}],
+        "sources": [{"title": s.name, "path": s.uri if s.uri.startswith(("http://", "https://")) else s.name,
+                     "publisher": s.publisher, "fetched_at": s.fetched_at.isoformat() + "Z"} for s in sources],
+        "last_updated": updated.isoformat() + "Z" if updated else None,
+        "resources": [spec.resource() for spec in DATASETS.values()],
+    }
+
+
+def _json(body: dict) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/json")

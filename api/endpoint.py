@@ -1,0 +1,128 @@
+"""The one decorator every API view goes through (in the style of microblog-api's
+`@paginated_response`): it validates the query parameters, opens the session, pages a list by
+cursor, looks up the names the schemas need, dumps with the schema, and records what it did so
+that the OpenAPI document is generated from the same schemas."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import wraps
+
+from flask import Blueprint, jsonify, request, url_for
+from marshmallow import Schema
+
+from api.problems import ApiError, invalid
+from api.schemas import LOOKUPS, MAX_ID, Args, Lookups, load_args
+from portal import get_db
+from store import queries
+
+
+@dataclass
+class ListQuery:
+    """What a list view returns: the model, its filters and its loader options."""
+
+    model: type
+    where: list
+    options: tuple = ()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    rule: str
+    name: str
+    schema: type[Schema]
+    summary: str
+    tag: str
+    description: str = ""
+    args: type[Args] | None = None
+    many: bool = False
+    not_found: bool = False  # can answer 404 (a path with an id)
+    unavailable: str | None = None  # why it can answer 503
+
+
+@dataclass
+class Api:
+    bp: Blueprint
+    endpoints: list[Endpoint] = field(default_factory=list)
+
+    def get(self, rule: str, schema: type[Schema], *, summary: str, tag: str, args: type[Args] | None = None,
+            many: bool = False, description: str = "", unavailable: str | None = None) -> Callable:
+        def decorator(fn: Callable) -> Callable:
+            @wraps(fn)
+            def view(**path):
+                params = _parse(args)
+                _check_path(path)
+                with get_db().session() as session:
+                    result = fn(session, params, **path)
+                    if not many:
+                        body = _dump(session, result, schema)
+                    elif isinstance(result, ListQuery):
+                        body = _page(session, result, params, schema)
+                    else:  # a short computed list (statistics): one page, whole
+                        body = _whole(session, result, schema)
+                return jsonify(body)
+
+            self.bp.add_url_rule(rule, fn.__name__, view, methods=["GET"])
+            self.endpoints.append(Endpoint(rule, fn.__name__, schema, summary, tag, description, args, many,
+                                           not_found="<" in rule, unavailable=unavailable))
+            return view
+
+        return decorator
+
+
+def _parse(args: type[Args] | None) -> dict:
+    if args is None:
+        if request.args:
+            raise invalid(next(iter(request.args)), "不支持此参数")
+        return {}
+    return load_args(args(), request.args.to_dict())
+
+
+def _check_path(path: dict) -> None:
+    """Ids beyond any stored id, and text no database can hold, are simply not found."""
+    for value in path.values():
+        if (isinstance(value, int) and value > MAX_ID) or (isinstance(value, str) and "\x00" in value):
+            raise ApiError(404, "未找到：编号超出范围" if isinstance(value, int) else "未找到")
+
+
+def lookups(session, objects: Iterable) -> Lookups:
+    """Departments (all: a small table), and the regions and sources the objects name."""
+    objects = list(objects)
+    return Lookups(departments=queries.departments_by_id(session),
+                   regions=queries.regions(session, (getattr(o, "region_code", None) for o in objects)),
+                   sources=queries.sources(session, (o.source_id for o in objects if hasattr(o, "source_id"))))
+
+
+def _dump(session, result, schema: type[Schema]) -> dict:
+    """`result` is an object, or (object, related objects whose sources and regions it shows)."""
+    obj, related = result if isinstance(result, tuple) else (result, [])
+    with LOOKUPS(lookups(session, [obj, *related])):
+        return schema().dump(obj)
+
+
+def _page(session, query: ListQuery, params: dict, schema: type[Schema]) -> dict:
+    # A cursor past any id (no database column holds one) is simply past the end.
+    after = min(int(params["cursor"]), MAX_ID) if "cursor" in params else None
+    page = queries.keyset_page(session, query.model, query.where, after, params["limit"], query.options)
+    with LOOKUPS(lookups(session, page.items)):
+        items = schema(many=True).dump(page.items)
+    return {"items": items, "next": next_url(page.after), "total": page.total}
+
+
+def _whole(session, rows: list, schema: type[Schema]) -> dict:
+    with LOOKUPS(lookups(session, rows)):
+        return {"items": schema(many=True).dump(rows), "next": None, "total": len(rows)}
+
+
+def next_url(after: int | None) -> str | None:
+    """This request's URL with `cursor=after`, or None at the end."""
+    if after is None:
+        return None
+    args = {k: v for k, v in request.args.items() if k != "cursor" and v != ""}
+    return url_for(request.endpoint, _external=True, **(request.view_args or {}), **args, cursor=str(after))
+
+
+def openapi_path(rule: str) -> str:
+    """Flask's `/tasks/<task_no>` as OpenAPI's `/tasks/{task_no}`."""
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)

@@ -1,0 +1,68 @@
+"""HTTP caching for the API and the downloads, in the style of flask-smorest's ETag helpers.
+
+The "data version" (the newest ingest run) is read once per request: it is part of every ETag
+and every cache key, so an ingest by any process (the `gongshi ingest` command) is visible at
+once, and a client that already holds the current version gets a 304 before any other query.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from flask import Blueprint, Response, g, request
+from werkzeug.http import is_resource_modified
+
+from portal import cache, get_db
+from store import queries
+
+# Bump when the shape of responses changes, so that ETags issued before no longer match.
+API_REVISION = "1"
+EPOCH = dt.datetime(1970, 1, 1)
+CACHE_TIMEOUT = 3600  # entries of older data versions are never read again; let them age out
+
+
+def data_version() -> int:
+    if "data_version" not in g:
+        with get_db().session() as session:
+            g.data_version, finished = queries.data_version(session)
+        g.last_modified = finished.replace(microsecond=0) if finished else EPOCH
+    return g.data_version
+
+
+def _etag() -> str:
+    text = f"{API_REVISION}:{data_version()}:{request.url}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _cache_key() -> str:
+    """The whole URL: `next` links in a body name the scheme and host they were asked on."""
+    return f"api:{data_version()}:{request.url}"
+
+
+def conditional(bp: Blueprint, cached: bool = True) -> None:
+    """ETag, Last-Modified and Cache-Control on every response of `bp`; 304 on revalidation;
+    with `cached`, 200 responses that are not streamed are kept in the app's flask-caching cache.
+    Called once per blueprint, at import."""
+
+    @bp.before_request
+    def _revalidate_or_replay():
+        data_version()
+        if not is_resource_modified(request.environ, etag=_etag(), last_modified=g.last_modified):
+            return Response(status=304)
+        hit = cache.get(_cache_key()) if cached else None
+        if hit is not None:
+            g.from_cache = True
+            body, mimetype = hit
+            return Response(body, mimetype=mimetype)
+        return None
+
+    @bp.after_request
+    def _validators(response: Response) -> Response:
+        response.set_etag(_etag())
+        response.last_modified = g.last_modified
+        # Shared caches may keep a copy but must revalidate, so a new ingest shows at once.
+        response.cache_control.public = True
+        response.cache_control.no_cache = True
+        if cached and response.status_code == 200 and not response.is_streamed and not g.get("from_cache"):
+            cache.set(_cache_key(), (response.get_data(), response.mimetype), timeout=CACHE_TIMEOUT)
+        return response

@@ -1,0 +1,525 @@
+"""Marshmallow schemas of the API: what each response holds (English snake_case names,
+documented in Chinese) and which query parameters each list accepts. The OpenAPI document is
+generated from these, so the descriptions here are the API's data dictionary."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow.experimental.context import Context
+
+from api.problems import invalid
+from ingest.values import KNOWN_RESULTS
+from store.queries import on_time
+
+USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+USCC_RE = re.compile(USCC_PATTERN)
+MAX_ID = 2**31 - 1
+
+
+@dataclass
+class Lookups:
+    """Names a dump needs that the models keep as ids: departments, regions and sources."""
+
+    departments: dict = field(default_factory=dict)
+    regions: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+
+
+LOOKUPS = Context[Lookups]  # `with LOOKUPS(lookups): schema.dump(...)`
+
+
+def _meta(description: str, **extra) -> dict:
+    return {"description": description, **extra}
+
+
+def string(description: str, **kw) -> fields.String:
+    return fields.String(allow_none=True, required=True, metadata=_meta(description), **kw)
+
+
+def integer(description: str, **kw) -> fields.Integer:
+    return fields.Integer(allow_none=True, required=True, metadata=_meta(description), **kw)
+
+
+def boolean(description: str, **kw) -> fields.Boolean:
+    return fields.Boolean(allow_none=True, required=True, metadata=_meta(description), **kw)
+
+
+def date(description: str, **kw) -> fields.Date:
+    return fields.Date(allow_none=True, required=True, metadata=_meta(description), **kw)
+
+
+def number(description: str, **kw) -> fields.Float:
+    return Rounded(allow_none=True, required=True, metadata=_meta(description), **kw)
+
+
+class Rounded(fields.Float):
+    """A number with at most two decimals (money in 元, percentages), from Decimal or float."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else round(float(value), 2)
+
+
+class UtcDateTime(fields.DateTime):
+    """The store keeps naive UTC: say so in the ISO 8601 text."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.replace(tzinfo=dt.UTC).isoformat()
+
+
+class Computed(fields.Nested):
+    """A nested object computed from the dumped object (e.g. its source, looked up by id), so
+    that the OpenAPI document still refers to the nested schema."""
+
+    def __init__(self, nested, compute, **kwargs):
+        super().__init__(nested, required=True, **kwargs)
+        self.compute = compute
+
+    def serialize(self, attr, obj, accessor=None, **kwargs):
+        return self._serialize(self.compute(obj), attr, obj, **kwargs)
+
+
+def computed(compute, json_type: str, description: str) -> fields.Function:
+    """A scalar computed from the dumped object; nullable (apispec adds the "null")."""
+    return fields.Function(compute, required=True, allow_none=True, metadata=_meta(description, type=json_type))
+
+
+class Out(Schema):
+    """Output schemas: every field is always present (null when not published)."""
+
+
+# --- small shared pieces --------------------------------------------------------------------
+
+
+class RegionSchema(Out):
+    code = fields.String(required=True, metadata=_meta("行政区划代码（GB/T 2260 六位）"))
+    name = string("行政区划名称，如 崇川区")
+
+
+class DepartmentRefSchema(Out):
+    id = fields.Integer(required=True, metadata=_meta("部门编号，见 /api/v1/departments"))
+    name = fields.String(required=True, metadata=_meta("部门规范名称，如 市场监督管理局"))
+
+
+class NamedDepartmentSchema(Out):
+    """A department as a fact names it (rows of task_department, inspection_department)."""
+
+    id = fields.Integer(attribute="department_id", required=True, metadata=_meta("部门编号"))
+    name = fields.Function(lambda d: LOOKUPS.get().departments[d.department_id].name, required=True,
+                           metadata=_meta("部门规范名称", type="string"))
+    published_name = string("来源文件中的写法（原文），如 崇川区市场监督管理局")
+
+
+class TaskDepartmentSchema(NamedDepartmentSchema):
+    role = fields.String(required=True, metadata=_meta("lead：发起部门；partner：参与部门"))
+
+
+class SourceSchema(Out):
+    """A published file or URL as fetched: where the data came from, and when."""
+
+    id = fields.Integer(required=True, metadata=_meta("来源编号"))
+    name = fields.String(required=True, metadata=_meta("来源文件名"))
+    url = string("来源网址（本地导入的文件为 null）")
+    publisher = string("发布机关")
+    fetched_at = UtcDateTime(required=True, metadata=_meta("获取时间（UTC，ISO 8601）"))
+    sha256 = fields.String(required=True, metadata=_meta("来源文件的 SHA-256，可核对存档原件"))
+    kind = fields.String(required=True, metadata=_meta("来源类型：checklist 抽查事项清单、task 抽查任务、"
+                                                       "result 抽查结果、credit 信用信息、entity 检查对象名录"))
+    file_format = fields.String(required=True, metadata=_meta("文件格式：csv、xlsx、xls、json"))
+
+
+class SourceRefSchema(SourceSchema):
+    """Where one fact was published: the source, and the row in it."""
+
+    row = integer("数据在来源文件中的行号（表头下第 1 行为 1）")
+
+
+def _source_of(src) -> dict:
+    return {"id": src.id, "name": src.name, "url": src.uri if src.uri.startswith(("http://", "https://")) else None,
+            "publisher": src.publisher, "fetched_at": src.fetched_at, "sha256": src.sha256,
+            "kind": src.kind, "file_format": src.file_format}
+
+
+def _source(obj) -> dict | None:
+    src = LOOKUPS.get().sources.get(obj.source_id)
+    return None if src is None else {**_source_of(src), "row": obj.source_row}
+
+
+def _department(department_id: int | None) -> dict | None:
+    dept = LOOKUPS.get().departments.get(department_id)
+    return None if dept is None else {"id": dept.id, "name": dept.name}
+
+
+def source_field() -> Computed:
+    return Computed(SourceRefSchema, _source, allow_none=True, metadata=_meta("出处：来源文件、获取时间与行号"))
+
+
+def department_field(attribute: str, description: str) -> Computed:
+    return Computed(DepartmentRefSchema, lambda obj: _department(getattr(obj, attribute)), allow_none=True,
+                    metadata=_meta(description))
+
+
+# --- checklists, plans, tasks ---------------------------------------------------------------
+
+
+class TaskRefSchema(Out):
+    task_no = fields.String(required=True, metadata=_meta("抽查任务编号"))
+    name = fields.String(required=True, metadata=_meta("抽查任务名称"))
+    plan_no = computed(lambda t: t.plan.plan_no if t.plan else None, "string", "抽查计划编号")
+
+
+class PlanRefSchema(Out):
+    plan_no = fields.String(required=True, metadata=_meta("抽查计划编号（未公布编号时为派生编号）"))
+    name = fields.String(required=True, metadata=_meta("抽查计划名称"))
+    year = integer("年度")
+
+
+class TaskSchema(Out):
+    task_no = fields.String(required=True, metadata=_meta("抽查任务编号"))
+    task_no_published = fields.Boolean(required=True, metadata=_meta("编号是否为公布原文（false：派生编号）"))
+    plan = fields.Nested(PlanRefSchema, required=True, allow_none=True, metadata=_meta("所属抽查计划"))
+    seq = integer("序号")
+    name = fields.String(required=True, metadata=_meta("抽查任务名称"))
+    year = integer("年度")
+    task_type = string("抽查类型：定向 / 不定向")
+    task_type_text = string("抽查类型（原文）")
+    item_class = string("事项类别：一般检查事项 / 重点检查事项")
+    item_class_text = string("事项类别（原文）")
+    joint_items = string("部门联合抽查事项")
+    basis = string("抽查依据")
+    object_scope = string("抽查对象范围")
+    body_text = string("检查主体（原文）")
+    partners_text = string("联合检查部门（原文）")
+    departments = fields.List(fields.Nested(TaskDepartmentSchema), required=True, metadata=_meta("参与的部门"))
+    lead_department = department_field("lead_department_id", "发起部门")
+    joint = fields.Boolean(required=True, metadata=_meta("是否部门联合抽查"))
+    field = string("抽查领域")
+    method = string("检查方式")
+    ratio_percent = number("抽取比例（%，数值）")
+    ratio_text = string("抽取比例（原文），如 15.38%")
+    ratio_uncapped = fields.Boolean(required=True, metadata=_meta("比例不设上限（重点检查事项）"))
+    planned_count = integer("抽取数量（数值）")
+    planned_count_text = string("抽取数量（原文），如 约1000、不少于13")
+    planned_count_qualifier = string("抽取数量的性质：exact 确数、approximate 约数、minimum 下限")
+    planned_count_approximate = computed(
+        lambda t: t.planned_count_qualifier == "approximate" if t.planned_count is not None else None,
+        "boolean", "抽取数量是否为约数")
+    frequency = string("检查频次")
+    level = string("检查层级")
+    draw_date = date("计划抽取日期")
+    start_date = date("开始日期")
+    deadline = date("完成时限")
+    deadline_working_days = integer("结果公示时限（工作日）")
+    source = source_field()
+
+
+class PlanSchema(Out):
+    plan_no = fields.String(required=True, metadata=_meta("抽查计划编号（未公布编号时为派生编号）"))
+    plan_no_published = fields.Boolean(required=True, metadata=_meta("编号是否为公布原文"))
+    name = fields.String(required=True, metadata=_meta("抽查计划名称"))
+    year = integer("年度")
+    department = department_field("department_id", "制定计划的部门")
+    publisher = string("发布机关")
+    source = source_field()
+
+
+class PlanDetailSchema(PlanSchema):
+    tasks = fields.List(fields.Nested(TaskRefSchema), required=True, metadata=_meta("计划中的抽查任务"))
+
+
+class CheckItemSchema(Out):
+    id = fields.Integer(required=True, metadata=_meta("抽查事项编号（本站）"))
+    department = department_field("department_id", "抽查主体部门")
+    code = string("事项编码")
+    category = string("抽查类别")
+    name = fields.String(required=True, metadata=_meta("抽查事项名称"))
+    sub_item = string("抽查子项")
+    item_class = string("事项类别：一般检查事项 / 重点检查事项")
+    item_class_text = string("事项类别（原文）")
+    basis = string("抽查依据")
+    body = string("抽查主体（原文）")
+    object_scope = string("抽查对象")
+    content = string("检查内容")
+    ratio_percent = number("抽查比例（%，数值）")
+    ratio_uncapped = fields.Boolean(required=True, metadata=_meta("比例不设上限"))
+    ratio_text = string("抽查比例（原文）")
+    frequency = string("抽查频次")
+    method = string("检查方式")
+    partners_text = string("参与部门（原文）")
+    note = string("备注")
+    status = fields.String(required=True, metadata=_meta("current：现行；withdrawn：已从清单中移除"))
+    source = source_field()
+
+
+class DepartmentSchema(Out):
+    id = fields.Integer(required=True, metadata=_meta("部门编号"))
+    name = fields.String(required=True, metadata=_meta("规范名称"))
+    short_name = fields.String(required=True, metadata=_meta("简称"))
+    recognized = fields.Boolean(required=True, metadata=_meta("是否在参考名单中（false：首次见于来源文件）"))
+    aliases = fields.Function(lambda d: sorted(a.alias for a in d.aliases), required=True,
+                              metadata=_meta("来源文件中的其他写法", type="array", items={"type": "string"}))
+
+
+# --- entities, inspections, credit ----------------------------------------------------------
+
+
+class FindingSchema(Out):
+    item = string("检查事项")
+    result = string("检查结果（原文）")
+
+
+class EntityRefSchema(Out):
+    uscc = string("统一社会信用代码")
+    name = fields.String(required=True, metadata=_meta("名称"))
+
+
+class InspectionSchema(Out):
+    id = fields.Integer(required=True, metadata=_meta("抽查结果编号（永久不变）"))
+    entity = fields.Nested(EntityRefSchema, required=True, metadata=_meta("检查对象"))
+    task = fields.Nested(TaskRefSchema, required=True, metadata=_meta("抽查任务"))
+    task_type = computed(lambda i: i.task.task_type, "string", "抽查类型：定向 / 不定向")
+    departments = fields.List(fields.Nested(NamedDepartmentSchema), required=True, metadata=_meta("抽查机关"))
+    lead_department = department_field("lead_department_id", "发起部门（统计时按此部门计）")
+    joint = fields.Boolean(required=True, metadata=_meta("是否部门联合抽查"))
+    completed_on = date("检查完成日期")
+    published_on = date("公示日期")
+    deadline_working_days = integer("公示时限（工作日）")
+    on_time = computed(lambda i: on_time(i.completed_on, i.published_on, i.deadline_working_days), "boolean",
+                       "是否在时限内公示（按含调休的工作日计算；日期未知时为 null）")
+    problems_found = fields.Boolean(required=True, metadata=_meta("是否发现问题"))
+    findings = fields.List(fields.Nested(FindingSchema), required=True, metadata=_meta("各检查事项的结果"))
+    follow_up = string("后续处置（立案、处罚、移送等）")
+    source = source_field()
+
+
+class EntityInspectionSchema(InspectionSchema):
+    """An inspection within its entity's record (the entity is the record itself)."""
+
+    class Meta:
+        exclude = ("entity",)
+
+
+class CreditEventSchema(Out):
+    id = fields.Integer(required=True, metadata=_meta("信用信息编号"))
+    kind = fields.String(required=True, metadata=_meta("类别代码"))
+    kind_text = fields.String(required=True, metadata=_meta("类别（原文），如 行政处罚、列入经营异常名录"))
+    decided_on = date("决定日期")
+    authority = fields.String(attribute="authority_text", required=True, allow_none=True,
+                              metadata=_meta("决定机关（原文）"))
+    department = department_field("department_id", "决定机关所属部门")
+    reason = string("事由")
+    decision_no = string("决定书文号")
+    amount_yuan = number("罚款金额（元，两位小数）")
+    amount_text = string("罚款金额（原文）")
+    risk_class = string("信用风险分类 A–D")
+    source = source_field()
+
+
+def _region(entity) -> dict | None:
+    if not entity.region_code:
+        return None
+    region = LOOKUPS.get().regions.get(entity.region_code)
+    return {"code": entity.region_code, "name": region.name if region else None}
+
+
+class EnterpriseSummarySchema(Out):
+    uscc = string("统一社会信用代码（18 位）")
+    reg_no = string("注册号（无统一社会信用代码的老主体）")
+    name = fields.String(required=True, metadata=_meta("名称"))
+    entity_type = string("市场主体类型：企业、个体工商户、农民专业合作社等")
+    region = Computed(RegionSchema, _region, allow_none=True, metadata=_meta("所在行政区划"))
+    address = string("住所")
+
+
+class EnterpriseSchema(EnterpriseSummarySchema):
+    former_names = fields.Function(lambda e: [n.name for n in e.names if n.name != e.name], required=True,
+                                   metadata=_meta("曾用名", type="array", items={"type": "string"}))
+    industry = string("行业")
+    established_on = date("成立日期")
+    status = string("登记状态")
+    registration_authority = string("登记机关")
+    inspections = fields.List(fields.Nested(EntityInspectionSchema), required=True, metadata=_meta("抽查结果，最新在前"))
+    credit_events = fields.List(fields.Nested(CreditEventSchema), required=True,
+                                metadata=_meta("信用信息，最新在前"))
+    sources = Computed(SourceSchema, lambda e: [_source_of(s) for s in LOOKUPS.get().sources.values()],
+                       many=True, metadata=_meta("本记录用到的全部来源"))
+    source = source_field()
+
+
+class ProblemSchema(Out):
+    type = fields.String(required=True, metadata=_meta("问题类型（about:blank）"))
+    title = fields.String(required=True, metadata=_meta("标题"))
+    status = fields.Integer(required=True, metadata=_meta("HTTP 状态码"))
+    detail = fields.String(required=True, metadata=_meta("说明（中文），指出出错的参数"))
+    instance = fields.String(required=True, metadata=_meta("请求的路径"))
+    parameter = fields.String(metadata=_meta("出错的参数名"))
+
+
+# --- query parameters -----------------------------------------------------------------------
+
+class Args(Schema):
+    """Query parameters: unknown names are refused, empty values are ignored (`?q=`)."""
+
+    class Meta:
+        unknown = RAISE
+
+    @pre_load
+    def _drop_empty(self, data, **kwargs):
+        return {k: v for k, v in data.items() if v != ""}
+
+
+def arg_int(description: str, low: int, high: int, **kw) -> fields.Integer:
+    return fields.Integer(validate=validate.Range(low, high, error=f"应在 {low} 到 {high} 之间"),
+                          error_messages={"invalid": "应为整数"}, strict=False,
+                          metadata=_meta(description), **kw)
+
+
+def arg_bool(description: str) -> fields.Boolean:
+    return fields.Boolean(error_messages={"invalid": "应为 true 或 false"},
+                          metadata=_meta(description, type="boolean"))
+
+
+def arg_str(description: str, max_length: int = 200, **kw) -> fields.String:
+    """Free text; a NUL character, which no database column can hold, is refused (and documented)."""
+    return fields.String(validate=[validate.Length(max=max_length, error=f"不能超过 {max_length} 个字符"),
+                                   validate.Regexp(r"^[^\x00]*$", error="不能包含空字符")],
+                         metadata=_meta(description), **kw)
+
+
+def year_arg(description: str = "年度") -> fields.Integer:
+    return arg_int(description, 1990, 2100)
+
+
+def department_arg(description: str = "部门编号（见 /api/v1/departments）") -> fields.Integer:
+    return arg_int(description, 1, MAX_ID)
+
+
+class ListArgs(Args):
+    limit = arg_int("每页条数，最多 1000", 1, 1000, load_default=50)
+    cursor = fields.String(validate=validate.Regexp(r"^[0-9]{1,10}$", error="游标无效，请使用上一页 next 中的地址"),
+                           metadata=_meta("翻页游标：上一页 next 地址里的值，不要自己构造"))
+
+
+class EnterpriseArgs(ListArgs):
+    q = arg_str("名称的一部分或统一社会信用代码的开头", 100)
+    region = fields.String(validate=validate.Regexp(r"^\d{6}$", error="应为六位行政区划代码"),
+                           metadata=_meta("行政区划代码，如 320602"))
+    entity_type = arg_str("市场主体类型，如 个体工商户", 40)
+
+
+class InspectionArgs(ListArgs):
+    uscc = fields.String(validate=validate.Regexp(USCC_PATTERN, error="应为 18 位统一社会信用代码"),
+                         metadata=_meta("统一社会信用代码"))
+    task_no = arg_str("抽查任务编号", 80)
+    department = department_arg("抽查机关的部门编号")
+    year = year_arg("检查完成年度")
+    result = fields.String(validate=validate.OneOf(KNOWN_RESULTS, error="应为检查结果代码表中的一项：" + "、".join(KNOWN_RESULTS)),
+                           metadata=_meta("某一检查事项的结果"))
+    joint = arg_bool("是否部门联合抽查")
+    problems_found = arg_bool("是否发现问题")
+
+
+class TaskArgs(ListArgs):
+    year = year_arg()
+    department = department_arg("参与任务的部门编号")
+    joint = arg_bool("是否部门联合抽查")
+    plan_no = arg_str("抽查计划编号", 64)
+
+
+class PlanArgs(ListArgs):
+    year = year_arg()
+    department = department_arg("制定计划的部门编号")
+
+
+class CheckItemArgs(ListArgs):
+    department = department_arg("抽查主体的部门编号")
+    status = fields.String(validate=validate.OneOf(["current", "withdrawn"], error="应为 current 或 withdrawn"),
+                           metadata=_meta("current：现行；withdrawn：已移除"))
+
+
+class DownloadArgs(Args):
+    year = year_arg("年度（抽查结果按完成日期，信用信息按决定日期，任务与计划按年度）")
+    department = department_arg()
+
+
+def load_args(schema: Args, values: dict) -> dict:
+    """The parsed parameters; the first invalid one is a 400 problem naming it."""
+    try:
+        return schema.load(values)
+    except ValidationError as exc:
+        name, messages = next(iter(exc.normalized_messages().items()))
+        message = messages[0] if isinstance(messages, list) else str(messages)
+        raise invalid(name, "不支持此参数" if message == "Unknown field." else message) from exc
+
+
+# --- statistics and search (contracts of store.stats and search) ----------------------------
+
+
+class CoverageRowSchema(Out):
+    """One lead department's year; the rules behind each figure are in store.stats.DEFINITIONS."""
+
+    department = department_field("department_id", "牵头部门（抽查批次、户次、公示数计入牵头部门）")
+    year = fields.Integer(required=True, metadata=_meta("年度"))
+    tasks = fields.Integer(required=True, metadata=_meta("抽查批次：牵头的抽查任务数"))
+    joint_tasks = fields.Integer(required=True, metadata=_meta("其中部门联合抽查任务数"))
+    joint_share = fields.Float(required=True, allow_none=True, metadata=_meta("联合抽查占比（0–1），对照 10% 目标"))
+    meets_joint_target = boolean("是否达到联合抽查不低于 10% 的目标")
+    inspections = fields.Integer(required=True, metadata=_meta("抽查户次"))
+    entities = fields.Integer(required=True, metadata=_meta("抽查户数（不重复的市场主体）"))
+    problems_found = fields.Integer(required=True, metadata=_meta("发现问题的户次"))
+    published = fields.Integer(required=True, metadata=_meta("已公示（有公示日期）的户次"))
+    on_time = fields.Integer(required=True, metadata=_meta("按时公示的户次"))
+    late = fields.Integer(required=True, metadata=_meta("逾期公示的户次"))
+    on_time_share = fields.Float(required=True, allow_none=True, metadata=_meta("按时公示占比（0–1，不含公示情况不明的）"))
+    publication_unknown = fields.Integer(required=True, metadata=_meta("公示情况不明（无公示日期）的户次"))
+    on_time_estimated = fields.Integer(required=True, metadata=_meta("按时与否为估算的户次（日历未覆盖的年份）"))
+    deadline_working_days = integer("适用的公示时限（工作日）")
+    cases = fields.Integer(required=True, metadata=_meta("双随机抽查案件数（计入作出处罚的参与部门）"))
+    fines_yuan = Rounded(required=True, metadata=_meta("案件罚没金额（元，两位小数）"))
+
+
+class CoverageArgs(Args):
+    year = year_arg()
+    department = department_arg("牵头部门编号")
+
+
+class SearchHitSchema(Out):
+    type = fields.String(required=True, metadata=_meta("类型：enterprise 市场主体、task 抽查任务、plan 抽查计划、"
+                                                       "check_item 抽查事项"))
+    key = fields.String(required=True, metadata=_meta("该条的编号：统一社会信用代码（或注册号）、任务编号、计划编号或事项编号"))
+    uscc = string("统一社会信用代码（市场主体）")
+    task_no = string("抽查任务编号（抽查任务）")
+    plan_no = string("抽查计划编号（抽查计划）")
+    id = integer("抽查事项编号（抽查事项）")
+    name = fields.String(required=True, metadata=_meta("名称"))
+    highlight = fields.String(required=True, metadata=_meta("标出匹配部分的名称（HTML，已转义，匹配处用 <mark>）"))
+    url = string("该条在接口中的地址（抽查事项无单独地址时为 null）")
+    extra = fields.Dict(required=True, metadata=_meta("补充信息：地区、主体类型、曾用名、匹配方式等"))
+
+
+class SearchPageSchema(Out):
+    items = fields.List(fields.Nested(SearchHitSchema), required=True, metadata=_meta("本页结果，最相关在前"))
+    next = string("下一页的完整地址；最后一页为 null")
+    total = fields.Integer(required=True, metadata=_meta("匹配总数（total_exact 为 false 时为估计值）"))
+    total_exact = fields.Boolean(required=True, metadata=_meta("total 是否为确数"))
+    suggestions = fields.List(fields.String(), required=True, metadata=_meta("没有结果时的近似名称建议"))
+
+
+# A query with something to look for (a letter, digit or Chinese character) and no control
+# characters: what search.search accepts, so the OpenAPI document promises no more than that.
+SEARCHABLE = r"^[^\x00-\x1f\x7f-\x9f]*[0-9A-Za-z\u3400-\u9fff][^\x00-\x1f\x7f-\x9f]*$"
+
+
+class SearchArgs(Args):
+    q = fields.String(required=True, validate=[validate.Length(1, 100, error="应为 1 到 100 个字符"),
+                                               validate.Regexp(SEARCHABLE, error="应含有文字或数字，且不含控制字符")],
+                      error_messages={"required": "请输入要查找的名称、统一社会信用代码或关键词"},
+                      metadata=_meta("要查找的名称（可只写两三个字）、统一社会信用代码或关键词"))
+    type = fields.String(validate=validate.OneOf(["enterprise", "task", "plan", "check_item"],
+                                                 error="应为 enterprise、task、plan 或 check_item"),
+                         metadata=_meta("只查一种：enterprise、task、plan、check_item"))
+    limit = arg_int("每页条数，最多 100", 1, 100, load_default=20)
+    cursor = fields.String(validate=validate.Regexp(r"^[0-9]{1,10}$", error="游标无效，请使用上一页 next 中的地址"),
+                           metadata=_meta("翻页游标：上一页 next 地址里的值"))

@@ -1,0 +1,144 @@
+"""API v1: the same facts as the pages, at the same URLs with /api/v1 in front."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, url_for
+from sqlalchemy.orm import selectinload
+
+import search
+from api.endpoint import Api, ListQuery, next_url
+from api.problems import ApiError, invalid, not_found
+from api.schemas import (
+    USCC_RE,
+    CheckItemArgs,
+    CheckItemSchema,
+    CoverageArgs,
+    CoverageRowSchema,
+    DepartmentSchema,
+    EnterpriseArgs,
+    EnterpriseSchema,
+    EnterpriseSummarySchema,
+    InspectionArgs,
+    InspectionSchema,
+    ListArgs,
+    PlanArgs,
+    PlanDetailSchema,
+    PlanSchema,
+    SearchArgs,
+    SearchPageSchema,
+    TaskArgs,
+    TaskSchema,
+)
+from store import queries, stats
+from store.models import CheckItem, Department, Inspection, MarketEntity, Plan, Task
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+api = Api(bp)
+
+ENTERPRISES, INSPECTIONS, TASKS, REFERENCE = "市场主体", "抽查结果", "抽查计划与任务", "抽查事项与部门"
+STATISTICS, SEARCH = "统计", "搜索"
+
+
+@api.get("/enterprises", EnterpriseSummarySchema, args=EnterpriseArgs, many=True, tag=ENTERPRISES,
+         summary="市场主体列表", description="按名称片段或统一社会信用代码开头、行政区划、主体类型筛选。")
+def enterprises(session, args):
+    return ListQuery(MarketEntity, queries.enterprise_filters(args.get("q"), args.get("region"),
+                                                              args.get("entity_type")))
+
+
+@api.get("/enterprises/<uscc>", EnterpriseSchema, tag=ENTERPRISES, summary="一个市场主体的全部公示信息",
+         description="名称与曾用名、抽查结果（含各检查事项结果）、信用信息，以及每条信息的来源。")
+def enterprise(session, args, uscc):
+    record = queries.entity_record(session, uscc.upper()) if USCC_RE.match(uscc.upper()) else None
+    if record is None:
+        _missing("统一社会信用代码为此值的市场主体", uscc)
+    return record, [record.entity, *record.inspections, *record.credit_events]
+
+
+@api.get("/inspections", InspectionSchema, args=InspectionArgs, many=True, tag=INSPECTIONS,
+         summary="抽查结果列表", description="year 按检查完成日期；department 为任一抽查机关。")
+def inspections(session, args):
+    return ListQuery(Inspection, queries.inspection_filters(**{k: v for k, v in args.items()
+                                                               if k not in ("limit", "cursor")}),
+                     queries.INSPECTION_LIST_OPTIONS)
+
+
+@api.get("/tasks", TaskSchema, args=TaskArgs, many=True, tag=TASKS, summary="抽查任务列表")
+def tasks(session, args):
+    return ListQuery(Task, queries.task_filters(args.get("year"), args.get("department"), args.get("joint"),
+                                                args.get("plan_no")), queries.TASK_OPTIONS)
+
+
+@api.get("/tasks/<task_no>", TaskSchema, tag=TASKS, summary="一个抽查任务")
+def task(session, args, task_no):
+    return queries.task_by_no(session, task_no) or _missing("抽查任务编号为此值的任务", task_no)
+
+
+@api.get("/plans", PlanSchema, args=PlanArgs, many=True, tag=TASKS, summary="抽查计划列表")
+def plans(session, args):
+    return ListQuery(Plan, queries.plan_filters(args.get("year"), args.get("department")))
+
+
+@api.get("/plans/<plan_no>", PlanDetailSchema, tag=TASKS, summary="一个抽查计划及其任务")
+def plan(session, args, plan_no):
+    return queries.plan_by_no(session, plan_no) or _missing("抽查计划编号为此值的计划", plan_no)
+
+
+@api.get("/check-items", CheckItemSchema, args=CheckItemArgs, many=True, tag=REFERENCE, summary="抽查事项清单")
+def check_items(session, args):
+    return ListQuery(CheckItem, queries.check_item_filters(args.get("department"), args.get("status")))
+
+
+@api.get("/departments", DepartmentSchema, args=ListArgs, many=True, tag=REFERENCE,
+         summary="部门列表")
+def departments(session, args):
+    return ListQuery(Department, [], (selectinload(Department.aliases),))
+
+
+@api.get("/departments/<int:department_id>", DepartmentSchema, tag=REFERENCE, summary="一个部门")
+def department(session, args, department_id):
+    return queries.department(session, department_id) or _missing("编号为此值的部门", department_id)
+
+
+@api.get("/stats/coverage", CoverageRowSchema, args=CoverageArgs, many=True, tag=STATISTICS,
+         summary="各部门抽查统计", description="每个牵头部门每年一行：抽查批次、联合抽查占比、户次与户数、发现问题、"
+         "按时公示、案件与罚没金额。口径与官方统计表（附件3）一致：批次、户次、公示数计入牵头部门，案件与罚款计入作出处罚的部门。")
+def coverage(session, args):
+    return stats.coverage(session, year=args.get("year"), department_id=args.get("department"))
+
+
+@api.get("/search", SearchPageSchema, args=SearchArgs, tag=SEARCH, summary="搜索市场主体、抽查任务、计划和抽查事项",
+         description="名称可只写两三个字，也可输入统一社会信用代码；最多翻到前 1000 条结果。",
+         unavailable="搜索索引尚未建立或正在重建")
+def search_all(session, args):
+    limit, page = args["limit"], max(1, int(args.get("cursor", "1")))
+    beyond = (page - 1) * limit >= search.MAX_RESULTS  # past the deepest page: an empty page, not an error
+    try:
+        result = search.search(current_app.config["GONGSHI"], args["q"], type=args.get("type"),
+                               page=1 if beyond else page, per_page=limit)
+    except search.SearchUnavailable as exc:
+        raise ApiError(503, f"搜索暂不可用：{exc}") from exc
+    except search.QueryError as exc:
+        raise invalid("q", str(exc)) from exc
+    hits = [] if beyond else result.hits
+    more = not beyond and page * limit < min(result.total, search.MAX_RESULTS)
+    return {"items": [_hit(h) for h in hits], "next": next_url(page + 1 if more else None), "total": result.total,
+            "total_exact": result.total_exact, "suggestions": result.suggestions}
+
+
+HIT_KEYS = {"enterprise": "uscc", "task": "task_no", "plan": "plan_no", "check_item": "id"}
+HIT_URLS = {"enterprise": ("api_v1.enterprise", "uscc"), "task": ("api_v1.task", "task_no"),
+            "plan": ("api_v1.plan", "plan_no")}
+
+
+def _hit(hit) -> dict:
+    keys = dict.fromkeys(HIT_KEYS.values())
+    if hit.type != "enterprise" or USCC_RE.match(hit.key):  # an entity known by its 注册号 has no uscc
+        keys[HIT_KEYS[hit.type]] = int(hit.key) if hit.type == "check_item" else hit.key
+    route = HIT_URLS.get(hit.type)
+    url = url_for(route[0], _external=True, **{route[1]: hit.key}) if route and keys[route[1]] else None
+    return {"type": hit.type, "key": hit.key, **keys, "name": hit.name, "highlight": hit.highlight, "url": url,
+            "extra": hit.extra}
+
+
+def _missing(what: str, key: object):
+    raise not_found(what, key)

@@ -1,0 +1,60 @@
+"""Department pages and the checklists (抽查事项清单) by department."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+
+from portal import charts, get_db
+from portal.web import choice_arg, int_arg, page_arg, page_or_404
+from store import pages, queries, stats
+
+bp = Blueprint("departments", __name__)
+PER_PAGE = 50
+
+
+@bp.get("/departments/<int:department_id>")
+def department(department_id: int):
+    with get_db().session() as session:
+        dept = queries.department(session, department_id) if department_id < 2**31 else None
+        if dept is None:
+            abort(404, description=f"没有编号为 {department_id} 的部门。")
+        years = sorted(stats.coverage(session, department_id=department_id), key=lambda r: r.year)
+        items = pages.check_items(session, 1, 20, department_id=department_id)
+        plans = pages.department_plans(session, department_id)
+        tasks = page_or_404(pages.department_tasks(session, department_id, page_arg(), PER_PAGE))
+    return render_template("department.html", department=dept, years=years, items=items, plans=plans, tasks=tasks,
+                           charts=_coverage_charts(years), target=stats.JOINT_TARGET)
+
+
+def _coverage_charts(rows) -> list:
+    if not rows:
+        return []
+    years = [r.year for r in rows]
+    return [
+        charts.bars("chart-inspections", "抽查户次与发现问题", "年度", years,
+                    {"抽查户次": [r.inspections for r in rows], "发现问题": [r.problems_found for r in rows]}, "户次"),
+        charts.shares("chart-shares", "联合抽查占比与按时公示率", years,
+                      {"联合抽查占比": [r.joint_share for r in rows], "按时公示率": [r.on_time_share for r in rows]},
+                      target=stats.JOINT_TARGET),
+    ]
+
+
+@bp.get("/check-items")
+def check_items():
+    department_id = int_arg("department", high=2**31 - 1)
+    item_class = choice_arg("item_class", pages.ITEM_CLASSES)
+    with get_db().session() as session:
+        items = page_or_404(pages.check_items(session, page_arg(), PER_PAGE, department_id, item_class))
+        departments = pages.departments(session)
+        changes = pages.check_item_changes(session, department_id, limit=20)
+    return render_template("check_items.html", items=items, departments=departments, department_id=department_id,
+                           item_class=item_class, classes=pages.ITEM_CLASSES, changes=changes)
+
+
+@bp.get("/check-items/<int:item_id>")
+def check_item(item_id: int):
+    with get_db().session() as session:
+        item = pages.check_item(session, item_id) if item_id < 2**31 else None
+        if item is None:
+            abort(404, description=f"没有编号为 {item_id} 的抽查事项。")
+        source = queries.sources(session, [item.source_id])[item.source_id]
+    return render_template("check_item.html", item=item, source=source)

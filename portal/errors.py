@@ -1,0 +1,31 @@
+"""Error pages in Chinese: a friendly 404, a 400 that names the bad parameter, and never a stack
+trace. Paths of the open-data API keep the API's own problem+json answers."""
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+TITLES = {400: "请求参数有误", 404: "未找到此页面", 405: "不支持的请求方法", 500: "服务器内部错误"}
+ADVICE = {400: "请检查地址中的参数后重试。", 404: "地址可能有误，或这条信息尚未公示。可以试试搜索。",
+          405: "此地址只能用浏览器打开（GET）。", 500: "我们已记录此错误，请稍后重试。"}
+
+
+def install(app: Flask) -> None:
+    for code in TITLES:
+        app.register_error_handler(code, _page)
+
+
+def _page(exc: HTTPException):
+    from api.problems import PREFIXES, problem
+
+    code = exc.code or 500
+    if request.path.startswith(PREFIXES):
+        response = problem(code)
+        if "Allow" in exc.get_response().headers:
+            response.headers["Allow"] = exc.get_response().headers["Allow"]
+        return response
+    # Werkzeug's default descriptions are English; only our own (Chinese) ones are shown.
+    own = exc.description if exc.description and exc.description != type(exc).description else None
+    detail = None if isinstance(exc, InternalServerError) else own
+    response = render_template("error.html", code=code, title=TITLES[code], detail=detail, advice=ADVICE[code])
+    return response, code, {"Cache-Control": "no-store"}

@@ -1,0 +1,75 @@
+"""Task and plan pages: every published field, planned against inspected, and the results."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+
+from portal import charts, get_db
+from portal.web import csv_response, page_arg, page_or_404
+from store import pages, queries
+
+bp = Blueprint("tasks", __name__)
+PER_PAGE = 50
+
+
+def _task(session, task_no: str):
+    task = queries.task_by_no(session, task_no)
+    if task is None:
+        abort(404, description=f"没有抽查任务编号为“{task_no[:80]}”的任务。")
+    return task
+
+
+@bp.get("/tasks/<task_no>")
+def task(task_no: str):
+    with get_db().session() as session:
+        t = _task(session, task_no)
+        progress = pages.progress(session, [t])[0]
+        results = pages.task_results(session, t.id)
+        inspected = page_or_404(pages.task_inspections(session, t.id, page_arg(), PER_PAGE))
+        source = queries.sources(session, [t.source_id])[t.source_id]
+    chart = charts.bars("chart-results", "检查结果分布", "检查结果", [r for r, _ in results],
+                        {"户数": [n for _, n in results]}, "户") if results else None
+    return render_template("task.html", task=t, progress=progress, results=results, inspected=inspected,
+                           source=source, chart=chart)
+
+
+@bp.get("/tasks/<task_no>.csv")
+def task_csv(task_no: str):
+    """The inspected entities of the task with every item result."""
+    with get_db().session() as session:
+        t = _task(session, task_no)
+        rows = [[i.entity.uscc or i.entity.reg_no, i.entity.name, i.completed_on, i.authorities_text, f.item,
+                 f.result, i.follow_up, i.published_on]
+                for i in pages.all_task_inspections(session, t.id) for f in i.findings]
+    return csv_response(f"{t.task_no}.csv", ["统一社会信用代码", "市场主体名称", "检查完成日期", "抽查机关", "检查事项",
+                                             "检查结果", "后续处置", "公示日期"], rows)
+
+
+@bp.get("/plans/<plan_no>")
+def plan(plan_no: str):
+    with get_db().session() as session:
+        p = queries.plan_by_no(session, plan_no)
+        if p is None:
+            abort(404, description=f"没有抽查计划编号为“{plan_no[:80]}”的计划。")
+        progress = pages.progress(session, p.tasks)
+        source = queries.sources(session, [p.source_id])[p.source_id]
+        departments = queries.departments_by_id(session)
+    counted = [r for r in progress if r.task.planned_count is not None or r.actual]
+    chart = charts.bars("chart-plan", "各任务计划抽取与实际检查户数", "任务", [r.task.seq or r.task.task_no for r in counted],
+                        {"计划抽取": [r.task.planned_count for r in counted], "实际检查": [r.actual for r in counted]},
+                        "户") if counted else None
+    return render_template("plan.html", plan=p, progress=progress, source=source, chart=chart,
+                           departments=departments)
+
+
+@bp.get("/plans/<plan_no>.csv")
+def plan_csv(plan_no: str):
+    """The plan's tasks with what each planned and what was inspected."""
+    with get_db().session() as session:
+        p = queries.plan_by_no(session, plan_no)
+        if p is None:
+            abort(404, description=f"没有抽查计划编号为“{plan_no[:80]}”的计划。")
+        rows = [[r.task.seq, r.task.task_no, r.task.name, "、".join(d.published_name for d in r.task.departments),
+                 r.task.ratio_text, r.task.planned_count_text, r.actual, r.status_text]
+                for r in pages.progress(session, p.tasks)]
+    return csv_response(f"{p.plan_no}.csv", ["序号", "抽查任务编号", "抽查任务名称", "检查部门", "抽取比例", "抽取数量",
+                                             "实际检查户数", "对照计划"], rows)

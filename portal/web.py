@@ -1,0 +1,125 @@
+"""What every page shares: registration of the page blueprints, security and cache headers,
+parameter parsing that answers 400 in Chinese, and the plotly.js bundle served locally."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from urllib.parse import quote
+
+import plotly
+from flask import Blueprint, Flask, Response, abort, request, send_from_directory, url_for
+
+# plotly.js as the plotly package ships it: the portal must work on a closed network (no CDN).
+PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+       "frame-ancestors 'none'")
+PAGE_MAX_AGE = 60  # seconds: pages change with every ingest, so caches keep them briefly
+STATIC_MAX_AGE = 86400
+
+vendor = Blueprint("vendor", __name__)
+
+
+@vendor.get("/static/vendor/plotly.min.js")
+def plotly_js():
+    return send_from_directory(PLOTLY_JS_DIR, "plotly.min.js", max_age=STATIC_MAX_AGE)
+
+
+def install(app: Flask) -> None:
+    """Register the page blueprints, the error pages and the response headers."""
+    from portal import departments, entities, errors, pages, tasks
+
+    app.static_folder = str(Path(__file__).parent / "static")
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
+    for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, vendor):
+        app.register_blueprint(bp)
+    errors.install(app)
+    app.after_request(_headers)
+    app.jinja_env.globals.update(page_url=page_url, canonical_url=canonical_url)
+    app.jinja_env.filters.update(cn_date=cn_date, percent=percent)
+
+
+def _headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if response.mimetype == "text/html" and "Cache-Control" not in response.headers and response.status_code == 200:
+        response.cache_control.public = True
+        response.cache_control.max_age = PAGE_MAX_AGE
+        if not response.is_streamed:
+            response.add_etag()
+            response.make_conditional(request)
+    return response
+
+
+# --- parameters -----------------------------------------------------------------------------
+
+
+def int_arg(name: str, default: int | None = None, *, low: int = 1, high: int = 10**6) -> int | None:
+    """An integer query parameter in [low, high]; anything else is a 400 page naming it."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        abort(400, description=f"参数 {name} 应为 {low} 至 {high} 之间的整数，收到“{raw[:40]}”")
+    return int(raw)
+
+
+def choice_arg(name: str, choices) -> str | None:
+    raw = request.args.get(name, "").strip()
+    if raw and raw not in choices:
+        abort(400, description=f"参数 {name} 只能是：{'、'.join(choices)}")
+    return raw or None
+
+
+def page_arg() -> int:
+    return int_arg("page", 1, high=100_000)
+
+
+def page_or_404(paged):
+    """A page number past the end of a list is a missing page, not an empty one."""
+    if paged.page > paged.pages:
+        abort(404, description=f"此列表只有 {paged.pages} 页")
+    return paged
+
+
+# --- template helpers -----------------------------------------------------------------------
+
+
+def page_url(page: int) -> str:
+    """The current URL with another page number (other parameters kept)."""
+    args = {k: v for k, v in request.args.items() if k != "page" and v != ""}
+    if page > 1:
+        args["page"] = page
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def canonical_url() -> str:
+    """The page's address with its meaningful parameters only, in a stable order."""
+    args = {k: v for k, v in sorted(request.args.items()) if v != "" and not (k == "page" and v == "1")}
+    return url_for(request.endpoint, **(request.view_args or {}), **args, _external=True) \
+        if request.endpoint else request.base_url
+
+
+def cn_date(value) -> str:
+    """2021年4月23日, as dates are written on pages."""
+    return f"{value.year}年{value.month}月{value.day}日" if value else "未公布"
+
+
+def percent(value, digits: int = 1) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+# --- downloads of what a page shows ---------------------------------------------------------
+
+
+def csv_response(filename: str, header: list[str], rows) -> Response:
+    """A CSV that Excel opens (UTF-8 with BOM), with Chinese headers."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
