@@ -205,14 +205,17 @@ def demo(settings: Settings, entities: int, seed: int) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="工作线程数 / worker threads")
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int) -> None:
-    """运行门户网站 / run the portal."""
+def serve(settings: Settings, host: str, port: int, threads: int) -> None:
+    """运行门户网站（waitress WSGI 服务器）/ run the portal on waitress, a production WSGI server."""
+    import waitress
+
     from portal import create_app
 
     _open(settings).dispose()
     click.echo(f"公示门户：http://{host}:{port}/")
-    create_app(settings).run(host=host, port=port)
+    waitress.serve(create_app(settings), host=host, port=port, threads=threads, ident="gongshi")
 
 
 @main.command("db-upgrade")

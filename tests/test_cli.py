@@ -143,3 +143,35 @@ def test_stats_rebuild_recomputes_the_figures(run, tmp_path):
         [row] = stats.coverage(s, year=2024)
         assert (row.inspections, row.problems_found) == (3, 3)
     db.dispose()
+
+
+def test_serve_answers_http_on_its_port(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "GONGSHI_INSTANCE_DIR": str(tmp_path / "instance")}
+    env.pop("GONGSHI_DATABASE_URL", None)
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gongshi"), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("gongshi serve did not answer")
+        assert response.status == 200 and "尚未导入任何抽查结果" in page
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
