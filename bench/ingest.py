@@ -15,6 +15,8 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,8 +28,9 @@ from store.db import Database  # noqa: E402
 
 
 def city_for(rows: int, data_dir: Path) -> dict[str, Path]:
-    """A generated city with at least `rows` result rows (the generator gives ~0.4 a year per entity)."""
-    entities = max(1000, rows // 2)
+    """A generated city with at least `rows` result rows (the generator writes about 1.5 result
+    rows per entity over its five years)."""
+    entities = max(1000, int(rows / 1.4))
     out = data_dir / f"city-{entities}"
     if not (out / "results.csv").exists():
         print(f"generating a city of {entities:,} entities into {out} …", flush=True)
@@ -48,32 +51,45 @@ def trim(path: Path, rows: int, out: Path) -> Path:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.Namespace:
+    """The options every ingest-side benchmark takes."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--database-url")
     parser.add_argument("--data-dir", type=Path, default=Path("bench-data"))
-    args = parser.parse_args()
-    files = city_for(args.rows, args.data_dir)
+    return parser.parse_args()
+
+
+@contextmanager
+def fresh_store(database_url: str | None) -> Iterator[tuple[Settings, Database, Path]]:
+    """An empty, migrated store (a temporary SQLite file unless a URL is given)."""
     with tempfile.TemporaryDirectory(prefix="gongshi-bench-") as tmp:
-        settings = Settings.from_env({}, instance_dir=Path(tmp) / "instance")
-        if args.database_url:
-            settings = Settings.from_env({"GONGSHI_DATABASE_URL": args.database_url}, instance_dir=Path(tmp) / "instance")
+        env = {"GONGSHI_DATABASE_URL": database_url} if database_url else {}
+        settings = Settings.from_env(env, instance_dir=Path(tmp) / "instance")
         settings.ensure_dirs()
         db = Database(settings.database_url)
         db.upgrade()
+        try:
+            yield settings, db, Path(tmp)
+        finally:
+            db.dispose()
+
+
+def main() -> None:
+    args = arguments(__doc__.splitlines()[0])
+    files = city_for(args.rows, args.data_dir)
+    with fresh_store(args.database_url) as (settings, db, tmp):
         for kind in ("entity", "task"):
             start = time.perf_counter()
             report = ingest(db, settings, str(files[kind]), Options(kind=kind))
             print(f"{kind:7} {report.rows:>10,} rows  {time.perf_counter() - start:8.1f} s (setup)")
-        results = trim(files["result"], args.rows, Path(tmp) / "results.csv")
+        results = trim(files["result"], args.rows, tmp / "results.csv")
         start = time.perf_counter()
         report = ingest(db, settings, str(results), Options(kind="result", progress=True))
         elapsed = time.perf_counter() - start
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"result  {args.rows:>10,} rows  {elapsed:8.1f} s  {args.rows / elapsed:10,.0f} rows/s  "
+        print(f"result  {report.rows:>10,} rows  {elapsed:8.1f} s  {report.rows / elapsed:10,.0f} rows/s  "
               f"({report.counts['inserted']:,} inspections; peak RSS {rss:,.0f} MiB; {db.engine.dialect.name})")
-        db.dispose()
 
 
 if __name__ == "__main__":

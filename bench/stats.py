@@ -9,19 +9,15 @@ changed (the work `ingest` does for the statistics), a full rebuild, and the rea
 """
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import city_for, trim  # noqa: E402
+from bench.ingest import arguments, city_for, fresh_store, trim  # noqa: E402
 from ingest.pipeline import Options, ingest  # noqa: E402
-from portal.config import Settings  # noqa: E402
 from store import stats  # noqa: E402
-from store.db import Database  # noqa: E402
 
 
 def timed(label: str, fn) -> None:
@@ -31,19 +27,10 @@ def timed(label: str, fn) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--database-url")
-    parser.add_argument("--data-dir", type=Path, default=Path("bench-data"))
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0])
     files = city_for(args.rows, args.data_dir)
-    with tempfile.TemporaryDirectory(prefix="gongshi-bench-") as tmp:
-        env = {"GONGSHI_DATABASE_URL": args.database_url} if args.database_url else {}
-        settings = Settings.from_env(env, instance_dir=Path(tmp) / "instance")
-        settings.ensure_dirs()
-        db = Database(settings.database_url)
-        db.upgrade()
-        files["result"] = trim(files["result"], args.rows, Path(tmp) / "results.csv")
+    with fresh_store(args.database_url) as (settings, db, tmp):
+        files["result"] = trim(files["result"], args.rows, tmp / "results.csv")
         reports = {}
         for kind in ("entity", "task", "result", "credit"):
             start = time.perf_counter()
@@ -61,7 +48,6 @@ def main() -> None:
             timed("attachment3_xlsx (latest year)", lambda: stats.attachment3_xlsx(session, stats.latest_year(session)))
             timed("directory_coverage + credit_link", lambda: (stats.directory_coverage(session),
                                                                stats.credit_link(session)))
-        db.dispose()
 
 
 if __name__ == "__main__":
