@@ -2,14 +2,16 @@
 
 A folded query is looked up in tiers, each a set of index terms and a check on the document:
   0 exact: the whole name, or the whole USCC / registration / task number;
-  1 start: the name starts with the query (or a code starts with its 6+ characters);
+  1 start: the name starts with the query (or a code starts with its 6+ characters: looked up
+    by the longest indexed prefix, search.text.CODE_PREFIXES, and checked against the codes);
   2 name: a name (current or former) contains the query;
   3 other: the address, region, type, plan, department… contains it;
   4 near: (queries of 5+ characters) a name within one wrong character of it.
 Inside a tier, hits are ordered by the most recent inspection. Every segment of the index is
 written in that order, so a tier takes the first matches of each segment, in document order:
 it walks the postings of its rarest term, checks the document's folded names (which also checks
-the other, commoner terms), and stops when it has enough. The work per query is capped
+the other, commoner terms), and stops when it has enough: the segments are read merged, each
+only as far as the merge needs. The work per query is capped
 (COUNT_CAP hits, SCAN_CAP candidates per tier and segment): beyond the cap, the total is an
 estimate and the facets count the COUNT_CAP best hits (`SearchResult.total_exact` is False).
 """
@@ -21,14 +23,16 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from heapq import merge
+from itertools import accumulate, islice
 
 from rapidfuzz.distance import Levenshtein
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import IndexReader
 
 from portal.config import Settings
 from search.index import IndexUnavailable, searchers
 from search.source import TYPES, Checked
-from search.text import START, WHOLE, fold, highlight
+from search.text import START, WHOLE, code_prefix, fold, highlight
 
 MAX_QUERY = 100  # characters
 MAX_RESULTS = 1000  # deepest result a page may reach
@@ -133,8 +137,9 @@ def _tiers(q: str, filter_terms: list[str]) -> list[_Tier]:
     ]
     if q.isascii() and q.isalnum():
         tiers.insert(1, _Tier(0, "code", [("c", WHOLE + q)], lambda c: True))
-        if len(q) >= 6:
-            tiers.insert(3, _Tier(1, "code", [("c", q)], lambda c: True))
+        prefix = code_prefix(q)
+        if prefix:
+            tiers.insert(3, _Tier(1, "code", [("c", prefix)], lambda c: any(code.startswith(q) for code in c.codes)))
     wanted = set(filter_terms)
     for tier in tiers:
         tier.terms = tier.terms + [("f", t) for t in filter_terms]
@@ -151,42 +156,61 @@ def _filter_terms(type: str | None, filters: dict | None) -> list[str]:
 
 # --- walking a segment ----------------------------------------------------------------------
 
-@dataclass
-class _Scan:
-    found: list[_Found]
-    complete: bool  # every candidate was checked
-    estimate: float  # matches in this segment, estimated when not complete
-
-
 def _doc_ids(reader: IndexReader, fieldname: str, term: str) -> Iterator[int]:
-    ids = reader.postings(fieldname, term).all_ids()
-    if reader.has_deletions():
-        return (d for d in ids if not reader.is_deleted(d))
-    return ids
+    """The live documents of a term. Whoosh's all_ids() takes a few Python calls a posting (a
+    common bigram has a third of a million at 1,000,000 entities); a Whoosh 3 posting list is
+    decoded here a block at a time instead (the document numbers are stored as deltas)."""
+    matcher = reader.postings(fieldname, term)
+    deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
+    leaf = matcher.child if deleted else matcher  # deletions: a FilterMatcher around the leaf
+    if type(leaf) is not W3LeafMatcher:
+        yield from matcher.all_ids()
+        return
+    while leaf.is_active():
+        if leaf._data is None:
+            leaf._read_data()
+        block = accumulate(leaf._data[0])
+        yield from (d for d in block if d not in deleted) if deleted else block
+        leaf._next_block()
 
 
-def _scan(reader: IndexReader, offset: int, tier: _Tier, seen: set[str], want: int) -> _Scan:
-    """The first `want` documents of one segment that satisfy the tier, in document order."""
-    dfs = sorted((reader.doc_frequency(f, t), f, t) for f, t in dict.fromkeys(tier.terms))
-    if not dfs or dfs[0][0] == 0:
-        return _Scan([], True, 0)
-    driver_df, *driver = dfs[0]
-    sets = [set(_doc_ids(reader, f, t)) for df, f, t in dfs[1:] if df <= SET_LIMIT]
-    column = reader.column_reader("v", translate=False)
-    found, checked, accepted = [], 0, 0
-    for docnum in _doc_ids(reader, *driver):
-        if any(docnum not in s for s in sets):
-            continue
-        checked += 1
-        doc = Checked.parse(column[docnum])
-        if not tier.check(doc):
-            continue
-        accepted += 1
-        if doc.doc_id not in seen:
-            found.append(_Found((tier.rank, -doc.recency, offset + docnum), doc, tier.match, reader, docnum))
-        if len(found) >= want or checked >= SCAN_CAP:
-            return _Scan(found, False, accepted / checked * driver_df)
-    return _Scan(found, True, accepted)
+class _Scan:
+    """The documents of one segment that satisfy a tier, in document order, checked only as
+    they are asked for: a tier reads the segments' matches merged and stops at the cap."""
+
+    def __init__(self, reader: IndexReader, tier: _Tier, seen: set[str]):
+        self.reader, self.tier, self.seen = reader, tier, seen
+        self.dfs = sorted((reader.doc_frequency(f, t), f, t) for f, t in dict.fromkeys(tier.terms))
+        self.checked = self.accepted = 0
+        self.complete = False  # every candidate was checked
+
+    @property
+    def estimate(self) -> float:
+        """Matches in this segment, estimated from the candidates checked when not complete."""
+        if self.complete or not self.checked:
+            return self.accepted
+        return self.accepted / self.checked * self.dfs[0][0]
+
+    def __iter__(self) -> Iterator[_Found]:
+        if not self.dfs or self.dfs[0][0] == 0:
+            self.complete = True
+            return
+        reader, tier = self.reader, self.tier
+        sets = [set(_doc_ids(reader, f, t)) for df, f, t in self.dfs[1:] if df <= SET_LIMIT]
+        column = reader.column_reader("v", translate=False)
+        for docnum in _doc_ids(reader, *self.dfs[0][1:]):
+            if any(docnum not in s for s in sets):
+                continue
+            if self.checked >= SCAN_CAP:
+                return
+            self.checked += 1
+            doc = Checked.parse(column[docnum])
+            if not tier.check(doc):
+                continue
+            self.accepted += 1
+            if doc.doc_id not in self.seen:
+                yield _Found((tier.rank, -doc.recency, doc.order), doc, tier.match, reader, docnum)
+        self.complete = True
 
 
 def _collect(readers, tiers: list[_Tier], cap: int) -> tuple[list[_Found], float, bool]:
@@ -199,14 +223,13 @@ def _collect(readers, tiers: list[_Tier], cap: int) -> tuple[list[_Found], float
         if want <= 0:
             exact = False
             break
-        scans = [_scan(reader, offset, tier, seen, want) for reader, offset in readers]
-        merged = list(merge(*(s.found for s in scans)))
-        exact &= all(s.complete for s in scans) and len(merged) <= want
+        scans = [_Scan(reader, tier, seen) for reader in readers]
+        merged = merge(*scans)
+        taken = list(islice(merged, want))
+        exact &= next(merged, None) is None and all(s.complete for s in scans)
         estimate += sum(s.estimate for s in scans)
-        for hit in merged[:want]:
-            if hit.doc_id not in seen:
-                seen.add(hit.doc_id)
-                hits.append(hit)
+        seen.update(hit.doc_id for hit in taken)
+        hits += taken
     return hits, max(estimate, len(hits)), exact
 
 
@@ -229,7 +252,7 @@ def _near(readers, q: str, filter_terms: list[str], strict: bool) -> list[_Found
     pieces = _bigrams(q) if len(q) >= 3 else sorted(set(q))
     wanted = set(filter_terms)
     out = []
-    for reader, offset in readers:
+    for reader in readers:
         column = reader.column_reader("v", translate=False)
         counts: Counter[int] = Counter()
         used = 0
@@ -247,7 +270,7 @@ def _near(readers, q: str, filter_terms: list[str], strict: bool) -> list[_Found
             distance = _distance(q, doc.names)
             if strict and distance > 1:
                 continue
-            out.append(_Found((4, distance, -shared, -doc.recency, offset + docnum), doc, "near", reader, docnum))
+            out.append(_Found((4, distance, -shared, -doc.recency, doc.order), doc, "near", reader, docnum))
     return sorted(out)
 
 
@@ -292,7 +315,7 @@ def search(settings: Settings, query: str, *, type: str | None = None, filters: 
     filter_terms = _filter_terms(type, filters)
     with searchers.lock:
         try:
-            readers = searchers.get(settings).reader().leaf_readers()
+            readers = [reader for reader, _ in searchers.get(settings).reader().leaf_readers()]
         except IndexUnavailable as exc:
             raise SearchUnavailable(str(exc)) from exc
         cap = max(COUNT_CAP, page * per_page)

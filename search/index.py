@@ -8,7 +8,8 @@ generation. The previous directory is kept for readers still using it; older one
 
 Documents are written most recently inspected first, and every segment keeps that order
 (updates are sorted the same way and committed without merging), which lets a query take the
-first matches of each segment instead of ranking every match (see search.engine).
+first matches of each segment instead of ranking every match (see search.engine). A rebuild
+writes its segments with search.build, in two processes.
 """
 from __future__ import annotations
 
@@ -28,12 +29,15 @@ from whoosh.formats import Existence
 from whoosh.searching import Searcher
 
 from portal.config import Settings
-from search import source
+from search import build, source
 from search.text import TermsTokenizer
 from store.db import Database
 
 POINTER = "CURRENT"
-# Below this many documents one process is faster than starting sub-processes.
+# The layout of the documents and their terms; an index of another layout must be rebuilt.
+# 2: code prefixes at search.text.CODE_PREFIXES, other text as bigrams, codes in the check column.
+FORMAT, FORMAT_FILE = "2", "FORMAT"
+# Below this many documents one process is faster than starting two (search.build).
 PARALLEL_FROM = 20_000
 WRITER_TIMEOUT = 120.0  # seconds to wait for another writer (an ingest, a rebuild)
 
@@ -73,8 +77,11 @@ def _open_current(settings: Settings) -> tuple[str, whoosh_index.Index]:
     pointer = read_pointer(settings)
     if pointer is None or not (settings.index_dir / pointer[0]).is_dir():
         raise IndexUnavailable("搜索索引尚未建立：请运行 gongshi index --rebuild")
+    path = settings.index_dir / pointer[0]
+    if not (path / FORMAT_FILE).is_file() or (path / FORMAT_FILE).read_text().strip() != FORMAT:
+        raise IndexUnavailable(f"搜索索引 {pointer[0]} 是旧的格式：请运行 gongshi index --rebuild")
     try:
-        return pointer[0], whoosh_index.open_dir(str(settings.index_dir / pointer[0]))
+        return pointer[0], whoosh_index.open_dir(str(path))
     except Exception as exc:  # a damaged or half-copied directory: any Whoosh error
         raise IndexUnavailable(f"搜索索引 {pointer[0]} 无法打开（{exc}）：请运行 gongshi index --rebuild") from exc
 
@@ -92,25 +99,24 @@ def index_all(db: Database, settings: Settings, progress: bool = False) -> int:
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     previous = read_pointer(settings)
     version = f"v{dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
-    (settings.index_dir / version).mkdir()
-    ix = whoosh_index.create_in(str(settings.index_dir / version), schema())
+    path = settings.index_dir / version
+    path.mkdir()
+    ix = whoosh_index.create_in(str(path), schema())
+    (path / FORMAT_FILE).write_text(FORMAT)
     with db.session() as session:
         ids = {kind: source.all_ids(session, kind) for kind in source.TYPES}
         total = sum(map(len, ids.values()))
-        parallel = total >= PARALLEL_FROM
-        writer = ix.writer(procs=2, multisegment=True, limitmb=256, batchsize=500) if parallel \
-            else ix.writer(limitmb=256)
+        regions = source.regions(session)
+        batches = (batch for kind in source.TYPES for batch in source.rows(session, kind, ids[kind]))
         try:
             with tqdm(total=total, desc="索引", unit=" 条", disable=not progress, mininterval=0.5) as bar:
-                for kind in source.TYPES:
-                    for doc in source.documents(session, kind, ids[kind]):
-                        writer.add_document(**doc)
-                        bar.update()
+                if total >= PARALLEL_FROM:
+                    build.write_in_parallel(ix, str(path), batches, regions, bar.update)
+                else:
+                    build.write_in_process(ix, batches, regions, bar.update)
         except BaseException:
-            writer.cancel()
-            shutil.rmtree(settings.index_dir / version, ignore_errors=True)
+            shutil.rmtree(path, ignore_errors=True)
             raise
-    writer.commit()
     _write_pointer(settings, version, 0)
     _remove_old_versions(settings, {version, previous[0] if previous else version})
     return total
@@ -128,9 +134,9 @@ def update(db: Database, settings: Settings, changed: dict[str, set[int]]) -> in
     if not docs and not any(wanted.values()):
         return 0
     # Newest first inside the new segment, as in every other segment.
-    docs.sort(key=lambda d: d["s"]["r"], reverse=True)
+    docs.sort(key=lambda d: (-d["s"]["r"], source.order(d["id"])))
     found = {d["id"] for d in docs}
-    writer = ix.writer(timeout=WRITER_TIMEOUT)
+    writer = ix.writer(timeout=WRITER_TIMEOUT, compound=False)  # see search.build.BulkWriter
     try:
         for doc in docs:
             writer.update_document(**doc)

@@ -5,15 +5,21 @@ One document per market entity, task, plan and checklist item. Each carries what
 entity's latest inspection, of a task's deadline), what a hit shows, and a stamp: a hash of
 all of that, which `check` compares with the store.
 
+Reading and making are apart: `rows` reads a batch from the store as plain tuples (cheap, and
+picklable), `document` makes one document from a row (folding, hashing: most of the work), so
+a build can read in one process and make documents in the indexing processes (search.build).
+
 These read queries feed only the index, so they live beside it rather than in store/queries.py.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -44,6 +50,13 @@ def doc_id(kind: str, row_id: int) -> str:
     return f"{kind}:{row_id}"
 
 
+def order(did: str) -> tuple[int, int]:
+    """What breaks ties of recency, whichever segment a document is in: the order of all_ids
+    (kind, then the newest row first)."""
+    kind, _, row_id = did.partition(":")
+    return TYPES.index(kind), -int(row_id)
+
+
 def _doc(kind: str, row_id: int, key: str, name: str, names: list[str], other: list[str | None],
          codes: list[str | None], facets: dict[str, list], recency, extra: dict) -> dict:
     """A document: the indexed fields and the stored payload `s` that hits are made from."""
@@ -59,7 +72,7 @@ def _doc(kind: str, row_id: int, key: str, name: str, names: list[str], other: l
     did = doc_id(kind, row_id)
     # What a query checks per candidate, uncompressed (the stored payload is zlib-compressed).
     check = FIELD_SEPARATOR.join([did, str(payload["r"]), SEPARATOR.join(folded), other_folded,
-                                  SEPARATOR.join(facet_terms)])
+                                  SEPARATOR.join(facet_terms), SEPARATOR.join(code_folded)])
     return {"id": did, "n": SEPARATOR.join(folded), "o": other_folded, "c": SEPARATOR.join(code_folded),
             "f": SEPARATOR.join(facet_terms), "v": check.encode(), "s": payload}
 
@@ -73,18 +86,24 @@ class Checked:
     names: list[str]
     other: str
     facets: list[str]
+    codes: list[str]
 
     @property
     def kind(self) -> str:
         return self.doc_id.partition(":")[0]
 
+    @property
+    def order(self) -> tuple[int, int]:
+        return order(self.doc_id)
+
     @classmethod
     def parse(cls, raw: bytes) -> "Checked":
-        did, recency, names, other, facets = raw.decode().split(FIELD_SEPARATOR)
-        return cls(did, int(recency), names.split(SEPARATOR), other, facets.split(SEPARATOR) if facets else [])
+        did, recency, names, other, facets, codes = raw.decode().split(FIELD_SEPARATOR)
+        return cls(did, int(recency), names.split(SEPARATOR), other, facets.split(SEPARATOR) if facets else [],
+                   codes.split(SEPARATOR) if codes else [])
 
 
-def _regions(session: Session) -> dict[str, str]:
+def regions(session: Session) -> dict[str, str]:
     return dict(session.execute(select(Region.code, Region.name)).all())
 
 
@@ -98,86 +117,154 @@ def entity_order(session: Session) -> list[int]:
     return sorted(ids, key=lambda i: (latest.get(i) is not None, latest.get(i), i), reverse=True)
 
 
-def entity_docs(session: Session, ids: list[int], regions: dict[str, str]) -> list[dict]:
+class EntityRow(NamedTuple):
+    id: int
+    uscc: str | None
+    reg_no: str | None
+    name: str
+    entity_type: str | None
+    address: str | None
+    status: str | None
+    region_code: str | None
+    industry: str | None
+    names: list[str]  # every recorded name, current and former
+    inspections: list[tuple[dt.date | None, str | None]]  # (completed on, result text)
+    departments: list[str]
+
+
+def entity_rows(session: Session, ids: list[int]) -> list[EntityRow]:
     names, inspections, departments = defaultdict(list), defaultdict(list), defaultdict(set)
     for entity_id, name in session.execute(select(EntityName.entity_id, EntityName.name)
                                            .where(EntityName.entity_id.in_(ids)).order_by(EntityName.id)):
         names[entity_id].append(name)
-    for row in session.execute(select(Inspection.entity_id, Inspection.completed_on, Inspection.result_text)
-                               .where(Inspection.entity_id.in_(ids))):
-        inspections[row.entity_id].append(row)
+    for entity_id, completed_on, result_text in session.execute(
+            select(Inspection.entity_id, Inspection.completed_on, Inspection.result_text)
+            .where(Inspection.entity_id.in_(ids))):
+        inspections[entity_id].append((completed_on, result_text))
     for entity_id, dept in session.execute(
             select(Inspection.entity_id, Department.name)
             .join(InspectionDepartment, InspectionDepartment.inspection_id == Inspection.id)
             .join(Department, Department.id == InspectionDepartment.department_id)
             .where(Inspection.entity_id.in_(ids))):
         departments[entity_id].add(dept)
-    rows = session.execute(select(MarketEntity).where(MarketEntity.id.in_(ids))).scalars()
-    by_id = {e.id: e for e in rows}
-    return [_entity_doc(by_id[i], names[i], inspections[i], departments[i], regions) for i in ids if i in by_id]
+    e = MarketEntity
+    by_id = {row[0]: row for row in session.execute(
+        select(e.id, e.uscc, e.reg_no, e.name, e.entity_type, e.address, e.status, e.region_code, e.industry)
+        .where(e.id.in_(ids)))}
+    return [EntityRow(*by_id[i], names[i], inspections[i], sorted(departments[i])) for i in ids if i in by_id]
 
 
-def _entity_doc(e: MarketEntity, names: list[str], inspections: list, departments: set[str],
-                regions: dict[str, str]) -> dict:
-    former = [n for n in names if n != e.name]
-    dates = [r.completed_on for r in inspections if r.completed_on]
+def entity_doc(e: EntityRow, regions: dict[str, str]) -> dict:
+    former = [n for n in e.names if n != e.name]
+    dates = [done for done, _ in e.inspections if done]
     latest = max(dates) if dates else None
-    results = {part for r in inspections for part in (r.result_text or "").split("；") if part}
+    results = {part for _, text in e.inspections for part in (text or "").split("；") if part}
     region = regions.get(e.region_code or "", e.region_code)
     extra = {"uscc": e.uscc, "reg_no": e.reg_no, "region": region, "region_code": e.region_code,
              "entity_type": e.entity_type, "address": e.address, "status": e.status, "former_names": former,
-             "latest_inspection": latest.isoformat() if latest else None, "inspections": len(inspections),
-             "departments": sorted(departments)}
-    facets = {"region": [region], "entity_type": [e.entity_type], "department": departments, "result": results,
-              "year": {d.year for d in dates}}
-    return _doc("enterprise", e.id, e.public_key, e.name, former, [e.address, region, e.entity_type, e.industry],
-                [e.uscc, e.reg_no], facets, latest, extra)
+             "latest_inspection": latest.isoformat() if latest else None, "inspections": len(e.inspections),
+             "departments": e.departments}
+    facets = {"region": [region], "entity_type": [e.entity_type], "department": e.departments,
+              "result": results, "year": {d.year for d in dates}}
+    return _doc("enterprise", e.id, e.uscc or e.reg_no or "", e.name, former,
+                [e.address, region, e.entity_type, e.industry], [e.uscc, e.reg_no], facets, latest, extra)
 
 
 # --- tasks, plans, checklist items ----------------------------------------------------------
 
-def task_docs(session: Session, ids: list[int], regions: dict[str, str]) -> list[dict]:
+class TaskRow(NamedTuple):
+    id: int
+    task_no: str
+    name: str
+    year: int | None
+    task_type: str | None
+    field: str | None
+    deadline: dt.date | None
+    draw_date: dt.date | None
+    body_text: str | None
+    partners_text: str | None
+    joint_items: str | None
+    object_scope: str | None
+    plan_no: str | None
+    plan_name: str | None
+    departments: list[str]
+
+
+def task_rows(session: Session, ids: list[int]) -> list[TaskRow]:
     departments = defaultdict(list)
     for task_id, name in session.execute(
             select(TaskDepartment.task_id, Department.name).join(Department)
             .where(TaskDepartment.task_id.in_(ids)).order_by(TaskDepartment.task_id, TaskDepartment.position)):
         departments[task_id].append(name)
-    tasks = session.execute(select(Task, Plan.plan_no, Plan.name).outerjoin(Plan, Plan.id == Task.plan_id)
-                            .where(Task.id.in_(ids))).all()
-    return [_task_doc(t, plan_no, plan_name, departments[t.id]) for t, plan_no, plan_name in tasks]
+    t = Task
+    rows = session.execute(select(t.id, t.task_no, t.name, t.year, t.task_type, t.field, t.deadline, t.draw_date,
+                                  t.body_text, t.partners_text, t.joint_items, t.object_scope, Plan.plan_no, Plan.name)
+                           .outerjoin(Plan, Plan.id == t.plan_id).where(t.id.in_(ids)))
+    return [TaskRow(*row, departments[row[0]]) for row in rows]
 
 
-def _task_doc(t: Task, plan_no: str | None, plan_name: str | None, departments: list[str]) -> dict:
-    extra = {"task_no": t.task_no, "year": t.year, "plan_no": plan_no, "plan_name": plan_name,
-             "departments": departments, "task_type": t.task_type, "field": t.field,
+def task_doc(t: TaskRow, regions: dict[str, str]) -> dict:
+    extra = {"task_no": t.task_no, "year": t.year, "plan_no": t.plan_no, "plan_name": t.plan_name,
+             "departments": t.departments, "task_type": t.task_type, "field": t.field,
              "deadline": t.deadline.isoformat() if t.deadline else None}
-    facets = {"department": departments, "year": [t.year]}
+    facets = {"department": t.departments, "year": [t.year]}
     return _doc("task", t.id, t.task_no, t.name, [],
-                [plan_name, t.field, t.body_text, t.partners_text, t.joint_items, t.object_scope],
+                [t.plan_name, t.field, t.body_text, t.partners_text, t.joint_items, t.object_scope],
                 [t.task_no], facets, t.deadline or t.draw_date, extra)
 
 
-def plan_docs(session: Session, ids: list[int], regions: dict[str, str]) -> list[dict]:
-    plans = session.execute(select(Plan, Department.name).outerjoin(Department, Department.id == Plan.department_id)
-                            .where(Plan.id.in_(ids))).all()
-    return [_doc("plan", p.id, p.plan_no, p.name, [], [p.publisher], [p.plan_no],
-                 {"department": [dept], "year": [p.year]}, None,
-                 {"plan_no": p.plan_no, "year": p.year, "publisher": p.publisher, "department": dept})
-            for p, dept in plans]
+class PlanRow(NamedTuple):
+    id: int
+    plan_no: str
+    name: str
+    year: int | None
+    publisher: str | None
+    department: str | None
 
 
-def check_item_docs(session: Session, ids: list[int], regions: dict[str, str]) -> list[dict]:
-    items = session.execute(select(CheckItem, Department.name).join(Department)
-                            .where(CheckItem.id.in_(ids))).all()
-    return [_doc("check_item", c.id, str(c.id), c.name, [f"{c.name}{c.sub_item}"] if c.sub_item else [],
-                 [dept, c.category, c.content, c.object_scope, c.basis], [c.code],
-                 {"department": [dept]}, None,
-                 {"code": c.code, "department": dept, "sub_item": c.sub_item, "item_class": c.item_class,
-                  "status": c.status})
-            for c, dept in items]
+def plan_rows(session: Session, ids: list[int]) -> list[PlanRow]:
+    return [PlanRow(*row) for row in session.execute(
+        select(Plan.id, Plan.plan_no, Plan.name, Plan.year, Plan.publisher, Department.name)
+        .outerjoin(Department, Department.id == Plan.department_id).where(Plan.id.in_(ids)))]
 
 
-BUILDERS = {"enterprise": entity_docs, "task": task_docs, "plan": plan_docs, "check_item": check_item_docs}
+def plan_doc(p: PlanRow, regions: dict[str, str]) -> dict:
+    return _doc("plan", p.id, p.plan_no, p.name, [], [p.publisher], [p.plan_no],
+                {"department": [p.department], "year": [p.year]}, None,
+                {"plan_no": p.plan_no, "year": p.year, "publisher": p.publisher, "department": p.department})
+
+
+class CheckItemRow(NamedTuple):
+    id: int
+    code: str | None
+    name: str
+    sub_item: str | None
+    category: str | None
+    content: str | None
+    object_scope: str | None
+    basis: str | None
+    item_class: str | None
+    status: str | None
+    department: str
+
+
+def check_item_rows(session: Session, ids: list[int]) -> list[CheckItemRow]:
+    c = CheckItem
+    return [CheckItemRow(*row) for row in session.execute(
+        select(c.id, c.code, c.name, c.sub_item, c.category, c.content, c.object_scope, c.basis, c.item_class,
+               c.status, Department.name).join(Department).where(c.id.in_(ids)))]
+
+
+def check_item_doc(c: CheckItemRow, regions: dict[str, str]) -> dict:
+    return _doc("check_item", c.id, str(c.id), c.name, [f"{c.name}{c.sub_item}"] if c.sub_item else [],
+                [c.department, c.category, c.content, c.object_scope, c.basis], [c.code],
+                {"department": [c.department]}, None,
+                {"code": c.code, "department": c.department, "sub_item": c.sub_item, "item_class": c.item_class,
+                 "status": c.status})
+
+
+ROWS = {"enterprise": entity_rows, "task": task_rows, "plan": plan_rows, "check_item": check_item_rows}
+DOCUMENT = {EntityRow: entity_doc, TaskRow: task_doc, PlanRow: plan_doc, CheckItemRow: check_item_doc}
 
 
 def all_ids(session: Session, kind: str) -> list[int]:
@@ -187,11 +274,22 @@ def all_ids(session: Session, kind: str) -> list[int]:
     return list(session.scalars(select(MODELS[kind].id).order_by(MODELS[kind].id.desc())))
 
 
-def documents(session: Session, kind: str, ids: list[int]) -> Iterator[dict]:
-    """The documents of `ids`, in batches, in the order given."""
-    regions = _regions(session)
+def rows(session: Session, kind: str, ids: list[int]) -> Iterator[list[tuple]]:
+    """The rows of `ids`, in batches, in the order given."""
     for start in range(0, len(ids), BATCH):
-        yield from BUILDERS[kind](session, ids[start:start + BATCH], regions)
+        yield ROWS[kind](session, ids[start:start + BATCH])
+
+
+def document(row: tuple, regions: dict[str, str]) -> dict:
+    return DOCUMENT[type(row)](row, regions)
+
+
+def documents(session: Session, kind: str, ids: list[int]) -> Iterator[dict]:
+    """The documents of `ids`, in the order given."""
+    names = regions(session)
+    for batch in rows(session, kind, ids):
+        for row in batch:
+            yield document(row, names)
 
 
 def affected(session: Session, changed: dict[str, set[int]]) -> dict[str, set[int]]:

@@ -6,6 +6,8 @@ upper and lower case the same (NFKC, OpenCC t2s, upper case), and drops punctuat
 so "南通市 和順（藥房）" and "南通市和顺药房" are one string. Names are indexed as their
 characters and character bigrams (the analyzer the relevance set chose, see bench/search.py),
 plus the first one and two characters marked as a start ("^南通") and the whole name ("=…").
+Other text (address, region, plan…) is indexed as bigrams only: a one-character query looks in
+names alone, and a document has about a third fewer terms to write (bench/search.py).
 """
 from __future__ import annotations
 
@@ -20,15 +22,17 @@ from whoosh.analysis import Token, Tokenizer
 _T2S = opencc.OpenCC("t2s")
 START, WHOLE = "^", "="
 SEPARATOR = "\n"  # between the several names of one document, so no bigram spans two
-CODE_MIN_PREFIX = 6  # leading characters of a USCC or registration number that find it
+# Leading characters of a code indexed as a prefix: a query of 6+ characters is looked up by
+# the longest of these it reaches, and the rest of it is checked (search.engine).
+CODE_PREFIXES = (6, 9, 12)
+_NOT_ALNUM = re.compile(r"[\W_]+")  # \w is exactly str.isalnum() plus "_"
 
 
 def fold(text: str | None) -> str:
     """The searchable form of a text: NFKC, Simplified, upper case, letters and digits only."""
     if not text:
         return ""
-    text = _T2S.convert(unicodedata.normalize("NFKC", text)).upper()
-    return "".join(ch for ch in text if ch.isalnum())
+    return _NOT_ALNUM.sub("", _T2S.convert(unicodedata.normalize("NFKC", text)).upper())
 
 
 @lru_cache(maxsize=4096)
@@ -36,9 +40,14 @@ def _fold_char(ch: str) -> str:
     return fold(ch)
 
 
+def bigrams(folded: str) -> set[str]:
+    """Character bigrams of one folded text (the text itself when it is one character)."""
+    return {folded[i:i + 2] for i in range(len(folded) - 1)} or {folded}
+
+
 def grams(folded: str) -> set[str]:
     """Characters and character bigrams of one folded name."""
-    return set(folded) | {folded[i:i + 2] for i in range(len(folded) - 1)}
+    return set(folded) | bigrams(folded)
 
 
 def name_terms(folded: str) -> set[str]:
@@ -48,15 +57,20 @@ def name_terms(folded: str) -> set[str]:
     return grams(folded) | {START + folded[:1], START + folded[:2], WHOLE + folded}
 
 
+def code_prefix(query: str) -> str | None:
+    """The indexed prefix a code query of 6+ characters is looked up by."""
+    return max((query[:n] for n in CODE_PREFIXES if n <= len(query)), key=len, default=None)
+
+
 def code_terms(code: str) -> set[str]:
-    """A USCC, registration or task number: the whole code and every prefix of 6+ characters."""
-    return {code[:n] for n in range(min(CODE_MIN_PREFIX, len(code)), len(code))} | {WHOLE + code}
+    """A USCC, registration or task number: the whole code and its CODE_PREFIXES."""
+    return {code[:n] for n in CODE_PREFIXES if n < len(code)} | {WHOLE + code}
 
 
 class TermsTokenizer(Tokenizer):
     """Whoosh tokenizer for fields whose value is folded names separated by SEPARATOR; `kind`
-    'name' indexes name_terms, 'text' only grams, 'code' code_terms, 'raw' each part as it is. Runs inside the indexing
-    sub-processes, so the cost of making pieces is spread over both cores."""
+    'name' indexes name_terms, 'text' bigrams, 'code' code_terms, 'raw' each part as it is. Runs inside
+    the indexing processes, so the cost of making pieces is spread over both cores."""
 
     def __init__(self, kind: str = "name"):
         self.kind = kind
@@ -64,14 +78,17 @@ class TermsTokenizer(Tokenizer):
     def __eq__(self, other):
         return isinstance(other, TermsTokenizer) and other.kind == self.kind
 
-    def __call__(self, value: str, **kwargs):
-        make = {"name": name_terms, "text": grams, "code": code_terms, "raw": lambda part: {part}}[self.kind]
+    def terms(self, value: str) -> set[str]:
+        make = {"name": name_terms, "text": bigrams, "code": code_terms, "raw": lambda part: {part}}[self.kind]
         terms: set[str] = set()
         for part in value.split(SEPARATOR):
             if part:
                 terms |= make(part)
+        return terms
+
+    def __call__(self, value: str, **kwargs):
         token = Token(**kwargs)
-        for term in sorted(terms):
+        for term in sorted(self.terms(value)):
             token.text, token.boost, token.stopped = term, 1.0, False
             yield token
 

@@ -8,7 +8,9 @@ from click.testing import CliRunner
 from ingest.pipeline import Options, ingest
 from portal.cli import main
 from portal.config import Settings
-from search import MAX_RESULTS, QueryError, SearchUnavailable, check, index_all, search, update
+from search import MAX_RESULTS, QueryError, SearchUnavailable, check, index_all, search, source, update
+from search import index as search_index
+from search.build import BuildError
 from search.index import read_pointer
 from tests.factories import uscc, write_csv
 
@@ -79,7 +81,9 @@ def test_a_full_uscc_in_any_form_goes_straight_to_the_entity(shops):
         result = search(shops, query)
         assert result.exact is not None and result.exact.name == "南通市崇川区和顺药房", query
     assert search(shops, code[:8]).exact is None  # a prefix lists, it does not jump
-    assert "南通市崇川区和顺药房" in names(search(shops, code[:10]))
+    for size in range(6, 18):  # between the indexed prefixes too, and never a code that differs after them
+        assert names(search(shops, code[:size]))[0] == "南通市崇川区和顺药房", size
+    assert search(shops, code[:9] + "Z").hits == []
 
 
 def test_traditional_and_full_width_forms_match(shops):
@@ -132,6 +136,43 @@ def test_pages_do_not_repeat_and_depth_is_capped(shops):
     assert first.pages == 2
     with pytest.raises(QueryError, match=str(MAX_RESULTS)):
         search(shops, "和顺", page=MAX_RESULTS // 20 + 1)
+
+
+def test_a_build_in_two_processes_answers_as_one_process_does(shops, db, monkeypatch):
+    queries = ["和顺药房", "和顺", "药房", "店", "崇川区", uscc(4, "92", "320602")[:10]]
+    before = {q: (names(r), r.total, r.facets) for q in queries for r in [search(shops, q)]}
+    monkeypatch.setattr(search_index, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(source, "BATCH", 2)  # four batches, shared by the two processes
+
+    index_all(db, shops)
+
+    assert {q: (names(r), r.total, r.facets) for q in queries for r in [search(shops, q)]} == before
+    assert check(db, shops).ok and check(db, shops).segments == 2
+
+
+def test_a_failed_build_keeps_the_index_that_answers(shops, db, monkeypatch):
+    current = read_pointer(shops)
+    monkeypatch.setattr(search_index, "PARALLEL_FROM", 0)
+
+    def broken(row, regions):
+        raise ValueError("坏行")
+    monkeypatch.setattr(source, "document", broken)  # the indexing processes inherit it
+
+    with pytest.raises(BuildError, match="坏行"):
+        index_all(db, shops)
+
+    assert read_pointer(shops) == current and sorted(p.name for p in shops.index_dir.glob("v*")) == [current[0]]
+    assert names(search(shops, "狼山"))[0] == "南通市崇川区狼山药房"
+
+
+def test_an_index_of_an_older_layout_asks_for_a_rebuild(shops, db):
+    (shops.index_dir / read_pointer(shops)[0] / "FORMAT").write_text("1")
+
+    with pytest.raises(SearchUnavailable, match="旧的格式.*gongshi index --rebuild"):
+        search(shops, "和顺")
+    assert "旧的格式" in check(db, shops).summary()
+    index_all(db, shops)
+    assert names(search(shops, "狼山"))[0] == "南通市崇川区狼山药房"
 
 
 def test_no_index_yet_says_how_to_build_it(settings):
