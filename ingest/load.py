@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
-from sqlalchemy import delete, distinct, func, insert, or_, select, tuple_, update
+from sqlalchemy import delete, distinct, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ingest.departments import DepartmentResolver
@@ -200,14 +200,14 @@ class Loader:
     def record_names(self, names: list[tuple[int, str, int | None]]) -> None:
         wanted = {(i, n): row for i, n, row in names}
         have: set[tuple] = set()
-        for batch in batched(list(wanted), 400):
+        # By entity id alone: SQLite cannot use the (entity_id, name) index for a row-value IN.
+        for batch in batched({i for i, _ in wanted}, 900):
             have.update(self.session.execute(
-                select(EntityName.entity_id, EntityName.name)
-                .where(tuple_(EntityName.entity_id, EntityName.name).in_(batch))).all())
+                select(EntityName.entity_id, EntityName.name).where(EntityName.entity_id.in_(batch))).all())
         new = [{"entity_id": i, "name": n, "source_id": self.source.id, "source_row": row}
                for (i, n), row in wanted.items() if (i, n) not in have]
         if new:
-            self.session.execute(insert(EntityName), new)
+            self.session.execute(EntityName.__table__.insert(), new)
 
     def load_entities(self, records: Iterable[dict]) -> None:
         for batch in batched(records):
