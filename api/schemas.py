@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from flask import url_for
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 from marshmallow.experimental.context import Context
 
@@ -317,6 +318,25 @@ class CreditEventSchema(Out):
     source = source_field()
 
 
+class CorrectionSchema(Out):
+    """A correction request's public part; the requester's contact details are never published."""
+
+    ref = fields.String(required=True, metadata=_meta("更正申请编号，如 GZ-2026-000123（永久不变）"))
+    url = computed(lambda c: url_for("corrections.status", ref=c.ref, _external=True), "string",
+                   "更正申请页面地址")
+    fact_table = fields.String(required=True, metadata=_meta("所涉信息的类别：inspection 抽查结果、"
+                                                             "credit_event 信用信息、market_entity 登记信息"))
+    fact_id = fields.Integer(required=True, metadata=_meta("所涉信息的编号（抽查结果编号、信用信息编号等）"))
+    claim = fields.String(required=True, metadata=_meta("申请人所述有误之处"))
+    correction = fields.String(required=True, metadata=_meta("申请人所述应更正为"))
+    department = department_field("department_id", "受理部门所属部门（所涉信息的发起部门或决定机关）")
+    department_name = fields.String(required=True, metadata=_meta("受理部门（所涉信息中的写法，或来源的发布单位）"))
+    status = fields.String(required=True, metadata=_meta("处理状态：待处理、已更正、未予更正"))
+    reply = string("受理部门的答复（待处理时为 null）")
+    created_at = UtcDateTime(required=True, metadata=_meta("提交时间（UTC，ISO 8601）"))
+    updated_at = UtcDateTime(required=True, metadata=_meta("最近更新时间（UTC，ISO 8601）"))
+
+
 def _region(entity) -> dict | None:
     if not entity.region_code:
         return None
@@ -343,6 +363,8 @@ class EnterpriseSchema(EnterpriseSummarySchema):
     inspections = fields.List(fields.Nested(EntityInspectionSchema), required=True, metadata=_meta("抽查结果，最新在前"))
     credit_events = fields.List(fields.Nested(CreditEventSchema), required=True,
                                 metadata=_meta("信用信息，最新在前"))
+    corrections = fields.List(fields.Nested(CorrectionSchema), required=True,
+                              metadata=_meta("针对本记录信息的更正申请（公开部分），最新在前"))
     sources = Computed(SourceSchema, lambda e: [_source_of(s) for s in LOOKUPS.get().sources.values()],
                        many=True, metadata=_meta("本记录用到的全部来源"))
     source = source_field()

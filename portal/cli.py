@@ -255,3 +255,44 @@ def sources(settings: Settings, limit: int) -> None:
         for run in runs:
             click.echo(f"#{run.source_id} {run.finished_at:%Y-%m-%d %H:%M} {run.kind:9} {run.rows:>8} 行 "
                        f"+{run.inserted} ~{run.updated} ={run.unchanged} -{run.withdrawn}  {run.source.uri}")
+
+
+@main.command("corrections")
+@click.option("--resolve", "ref", metavar="编号", help="答复这件更正申请 / answer this request, e.g. GZ-2026-000123")
+@click.option("--status", type=click.Choice(["已更正", "未予更正"]), help="处理结果 / outcome")
+@click.option("--reply", help="公开的答复内容 / the public reply")
+@click.pass_obj
+def corrections_command(settings: Settings, ref: str | None, status: str | None, reply: str | None) -> None:
+    """更正申请：按受理部门列出待处理的申请（含申请人联系方式，仅供部门工作人员使用），或答复一件申请。
+    List pending correction requests per department (with the private contact), or answer one.
+
+    \b
+    gongshi corrections
+    gongshi corrections --resolve GZ-2026-000123 --status 已更正 --reply "已于3月5日重新公示"
+    """
+    from store import corrections
+
+    if ref is None and (status or reply):
+        raise click.UsageError("--status 与 --reply 须与 --resolve 一起使用")
+    if ref is not None and not (status and reply):
+        raise click.UsageError("答复时须同时给出 --status（已更正 或 未予更正）和 --reply")
+    db = _open(settings)
+    if ref is not None:
+        try:
+            with db.session() as session:
+                answered = corrections.resolve(session, ref, status, reply)
+        except corrections.CorrectionError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{answered.ref}：{answered.status}，答复已公开")
+        return
+    with db.session() as session:
+        pending = corrections.pending_by_department(session)
+    if not pending:
+        click.echo("没有待处理的更正申请")
+    for department, requests in pending.items():
+        click.echo(f"{department}（{len(requests)} 件待处理）")
+        for r in requests:
+            contact = "，".join(filter(None, (r.contact_name, r.contact_phone, r.contact_email)))
+            click.echo(f"  {r.ref}  {r.created_at:%Y-%m-%d %H:%M}  {r.entity.name}（{r.entity.public_key}）"
+                       f"  {r.fact_table}:{r.fact_id}\n"
+                       f"    有误之处：{r.claim}\n    应更正为：{r.correction}\n    联系方式：{contact}")

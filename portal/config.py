@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,8 @@ class Settings:
     deadline_working_days: int = 20
     cache_type: str = "SimpleCache"
     extra: dict = field(default_factory=dict)
+    # Signs the session cookie that carries the forms' CSRF token (GONGSHI_SECRET_KEY).
+    secret_key: str | None = field(default=None, repr=False)
 
     @property
     def archive_dir(self) -> Path:
@@ -30,6 +34,7 @@ class Settings:
             index_dir=Path(env.get("GONGSHI_INDEX_DIR") or instance / "index").resolve(),
             deadline_working_days=int(env.get("GONGSHI_DEADLINE_WORKING_DAYS") or 20),
             cache_type=env.get("GONGSHI_CACHE_TYPE") or "SimpleCache",
+            secret_key=env.get("GONGSHI_SECRET_KEY") or None,
         )
         values.update(overrides)
         return cls(**values)
@@ -37,3 +42,21 @@ class Settings:
     def ensure_dirs(self) -> None:
         for path in (self.instance_dir, self.archive_dir, self.index_dir):
             path.mkdir(parents=True, exist_ok=True)
+
+    def session_secret(self) -> str:
+        """GONGSHI_SECRET_KEY, or else a random key generated on first run and kept in the
+        instance folder (readable by its owner only), so that every process shares it."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.instance_dir / "secret_key"
+        if not path.exists():
+            self.instance_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", dir=self.instance_dir, delete=False) as tmp:
+                tmp.write(secrets.token_hex(32))
+            try:  # link() never replaces: of processes starting together, the first one's key wins
+                os.link(tmp.name, path)
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(tmp.name)
+        return path.read_text(encoding="ascii").strip()

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, render_template
 
 from portal import charts, get_db
 from portal.web import csv_response
-from store import pages, queries
+from store import corrections, pages, queries
 from store.stats import DEFAULT_DEADLINE_DAYS
 from store.workdays import is_on_time
 
@@ -36,9 +36,11 @@ def entity(key: str):
         sources = queries.sources(session, [f.source_id for f in facts] + [n.source_id for n in record.names])
         regions = queries.regions(session, [record.region_code])
         departments = queries.departments_by_id(session)
+        requests = corrections.by_fact(record.corrections)  # loaded with the record, or lazily here
     chart = charts.entity_history(record.inspections) if any(i.completed_on for i in record.inspections) else None
     return render_template("entity.html", record=record, sources=sources, region=regions.get(record.region_code),
-                           departments=departments, chart=chart, timeliness=timeliness)
+                           departments=departments, chart=chart, timeliness=timeliness,
+                           corrections=requests)
 
 
 CSV_HEADER = ["类别", "日期", "抽查任务编号", "抽查任务名称", "抽查机关", "检查事项/事由", "检查结果/内容", "后续处置",

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -560,3 +561,57 @@ class StatCredit(Base):
     problems_found: Mapped[int]
     followed_by_penalty: Mapped[int]
     followed_by_abnormal: Mapped[int]
+
+
+# --- correction requests (更正申请): a business says a published fact is wrong ---------------
+#
+# Written by the portal, not published by a department: no provenance columns. The request is
+# public (its reference, what is said to be wrong, the answer); the contact details are for the
+# answering department only and are never shown on a page, in the API or in a download.
+
+CORRECTION_STATUSES = ("待处理", "已更正", "未予更正")
+CORRECTION_PENDING = CORRECTION_STATUSES[0]
+
+
+class CorrectionRequest(Base):
+    """A request to correct one fact of an entity's record, routed to the department owning it."""
+
+    __tablename__ = "correction_request"
+    __table_args__ = (
+        Index("ix_correction_request_fact", "fact_table", "fact_id"),
+        CheckConstraint("contact_phone IS NOT NULL OR contact_email IS NOT NULL", name="contact"),
+        CheckConstraint("status IN ('待处理', '已更正', '未予更正')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("market_entity.id"), index=True)
+    fact_table: Mapped[str] = mapped_column(String(32))  # inspection, credit_event, market_entity
+    fact_id: Mapped[int]
+    # The department that owns the fact: its kind (for statistics) and the office as published.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    department_name: Mapped[str]
+    claim: Mapped[str]  # 有误之处
+    correction: Mapped[str]  # 应更正为
+    contact_name: Mapped[str | None] = mapped_column(String(64))  # private
+    contact_phone: Mapped[str | None] = mapped_column(String(32))  # private
+    contact_email: Mapped[str | None] = mapped_column(String(254))  # private
+    status: Mapped[str] = mapped_column(String(8), default=CORRECTION_PENDING, index=True)
+    reply: Mapped[str | None]  # the department's public answer
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    entity: Mapped[MarketEntity] = relationship()
+
+    @property
+    def ref(self) -> str:
+        """The public reference number, e.g. GZ-2026-000123: derived from the id and the year
+        filed, both of which never change."""
+        return f"GZ-{self.created_at.year}-{self.id:06d}"
+
+    @property
+    def pending(self) -> bool:
+        return self.status == CORRECTION_PENDING
+
+
+# An entity's requests, newest first, read with its record (MarketEntity is declared above).
+MarketEntity.corrections = relationship(CorrectionRequest, order_by=CorrectionRequest.id.desc(), viewonly=True)

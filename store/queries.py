@@ -5,12 +5,14 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from store import workdays
 from store.models import (
+    CORRECTION_PENDING,
     CheckItem,
+    CorrectionRequest,
     CreditEvent,
     Department,
     Finding,
@@ -49,10 +51,16 @@ def latest_runs(session: Session, limit: int = 10) -> list[IngestRun]:
 
 
 def data_version(session: Session) -> tuple[int, dt.datetime | None]:
-    """The newest ingest run and when it finished: every ingest, in any process, changes it, so
-    caches and ETags keyed on it see new data at once."""
-    newest, finished = session.execute(select(func.max(IngestRun.id), func.max(IngestRun.finished_at))).one()
-    return newest or 0, finished
+    """A number that every ingest and every correction request filed or answered, in any
+    process, increases, and when the newest of these happened: caches and ETags keyed on it see
+    new data at once. The number is the newest ingest run plus the requests filed plus those
+    answered; all three only grow, so their sum changes whenever one of them does."""
+    runs = select(func.max(IngestRun.id), func.max(IngestRun.finished_at)).subquery()
+    requests = select(func.count(), func.count().filter(CorrectionRequest.status != CORRECTION_PENDING),
+                      func.max(CorrectionRequest.updated_at)).subquery()
+    one_row_each = select(runs, requests).join_from(runs, requests, true())
+    newest, finished, filed, answered, changed = session.execute(one_row_each).one()
+    return (newest or 0) + filed + answered, max(filter(None, (finished, changed)), default=None)
 
 
 def on_time(completed_on: dt.date | None, published_on: dt.date | None, working_days: int | None) -> bool | None:
@@ -123,10 +131,10 @@ class EntityRecord:
 
 
 def entity_record(session: Session, uscc: str) -> EntityRecord | None:
-    """An entity by USCC with names, inspections (task, plan, findings, authorities) and credit
-    events: six queries whatever the size of the record."""
+    """An entity by USCC with names, inspections (task, plan, findings, authorities), credit
+    events and correction requests: six queries whatever the size of the record."""
     entity = session.scalar(select(MarketEntity).where(MarketEntity.uscc == uscc)
-                            .options(selectinload(MarketEntity.names)))
+                            .options(selectinload(MarketEntity.names), joinedload(MarketEntity.corrections)))
     if entity is None:
         return None
     return EntityRecord(entity, entity_inspections(session, [entity.id]), entity_credit(session, entity.id))
