@@ -102,10 +102,13 @@ def _ingest_fetched(db: Database, settings: Settings, fetched: Fetched, options:
     if problems:
         raise IngestError(problems)
     table.rows = tqdm(table.rows, desc=fetched.name, unit=" 行", disable=not options.progress, mininterval=0.5)
-    records = list(parse_rows(table, mapping, problems, plan_name=options.plan_name, year=options.year))
+    rows = _Counted(parse_rows(table, mapping, problems, plan_name=options.plan_name, year=options.year))
+    # Result rows are grouped into inspections as they are read, so a per-item file is never
+    # held in memory twice.
+    records = group_inspections(rows) if kind == "result" else list(rows)
     if problems:
         raise IngestError(problems)
-    report.kind, report.rows = kind, len(records)
+    report.kind, report.rows = kind, rows.count
     report.notes = {"extras": [h for _, h in mapping.extras], "dropped": mapping.dropped}
     _load(db, settings, fetched, options, table, kind, records, report)
     return report
@@ -139,7 +142,7 @@ def _load(db, settings, fetched, options, table, kind, records, report) -> None:
             session.add(source)
             session.flush()
             run = IngestRun(source_id=source.id, kind=kind, started_at=started, finished_at=started,
-                            rows=len(records), inserted=0, updated=0, unchanged=0, withdrawn=0, notes=report.notes)
+                            rows=report.rows, inserted=0, updated=0, unchanged=0, withdrawn=0, notes=report.notes)
             session.add(run)
             session.flush()
             loader = Loader(session, source, run, settings.deadline_working_days)
@@ -171,14 +174,22 @@ def _load(db, settings, fetched, options, table, kind, records, report) -> None:
         session.close()
 
 
-def _load_results(loader: Loader, records: list[dict]) -> None:
-    loader.load_results(group_inspections(records))
+class _Counted:
+    """An iterator that counts what passes through it."""
+
+    def __init__(self, items):
+        self.items, self.count = iter(items), 0
+
+    def __iter__(self):
+        for item in self.items:
+            self.count += 1
+            yield item
 
 
 _LOADERS = {
     "checklist": Loader.load_checklist,
     "task": Loader.load_tasks,
-    "result": _load_results,
+    "result": Loader.load_results,
     "credit": Loader.load_credit,
     "entity": Loader.load_entities,
 }

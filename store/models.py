@@ -16,13 +16,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     MetaData,
     Numeric,
     String,

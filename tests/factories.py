@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 from openpyxl import Workbook
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from stdnum.cn.uscc import calc_check_digit
 

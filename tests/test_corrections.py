@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import re
 
-import pytest
 from click.testing import CliRunner
 
 import portal.cli
