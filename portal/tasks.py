@@ -18,6 +18,13 @@ def _task(session, task_no: str):
     return task
 
 
+def _plan(session, plan_no: str):
+    plan = queries.plan_by_no(session, plan_no)
+    if plan is None:
+        abort(404, description=f"没有抽查计划编号为“{plan_no[:80]}”的计划。")
+    return plan
+
+
 @bp.get("/tasks/<task_no>")
 def task(task_no: str):
     with get_db().session() as session:
@@ -47,9 +54,7 @@ def task_csv(task_no: str):
 @bp.get("/plans/<plan_no>")
 def plan(plan_no: str):
     with get_db().session() as session:
-        p = queries.plan_by_no(session, plan_no)
-        if p is None:
-            abort(404, description=f"没有抽查计划编号为“{plan_no[:80]}”的计划。")
+        p = _plan(session, plan_no)
         progress = pages.progress(session, p.tasks)
         source = queries.sources(session, [p.source_id])[p.source_id]
         departments = queries.departments_by_id(session)
@@ -65,9 +70,7 @@ def plan(plan_no: str):
 def plan_csv(plan_no: str):
     """The plan's tasks with what each planned and what was inspected."""
     with get_db().session() as session:
-        p = queries.plan_by_no(session, plan_no)
-        if p is None:
-            abort(404, description=f"没有抽查计划编号为“{plan_no[:80]}”的计划。")
+        p = _plan(session, plan_no)
         rows = [[r.task.seq, r.task.task_no, r.task.name, "、".join(d.published_name for d in r.task.departments),
                  r.task.ratio_text, r.task.planned_count_text, r.actual, r.status_text]
                 for r in pages.progress(session, p.tasks)]
