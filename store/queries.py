@@ -203,13 +203,18 @@ def task_filters(year: int | None = None, department: int | None = None, joint: 
 TASK_OPTIONS = (joinedload(Task.plan), selectinload(Task.departments))
 
 
-def plan_filters(year: int | None = None, department: int | None = None) -> list:
+def year_department_filters(model, year: int | None, department_id: int | None) -> list:
+    """Conditions on a table's `year` and `department_id` columns, for those given."""
     where = []
     if year is not None:
-        where.append(Plan.year == year)
-    if department is not None:
-        where.append(Plan.department_id == department)
+        where.append(model.year == year)
+    if department_id is not None:
+        where.append(model.department_id == department_id)
     return where
+
+
+def plan_filters(year: int | None = None, department: int | None = None) -> list:
+    return year_department_filters(Plan, year, department)
 
 
 def check_item_filters(department: int | None = None, status: str | None = None) -> list:

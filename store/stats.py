@@ -39,6 +39,7 @@ from store.models import (
     Task,
     TaskDepartment,
 )
+from store.queries import year_department_filters
 from store.workdays import is_on_time
 
 __all__ = ["DEFINITIONS", "CoverageRow", "Attachment3Row", "PlanRow", "coverage", "headline", "attachment3",
@@ -384,15 +385,6 @@ class CoverageRow:
     fines_yuan: Decimal
 
 
-def _filters(model, year: int | None, department_id: int | None) -> list:
-    out = []
-    if year is not None:
-        out.append(model.year == year)
-    if department_id is not None:
-        out.append(model.department_id == department_id)
-    return out
-
-
 def coverage(session: Session, *, year: int | None = None, department_id: int | None = None) -> list[CoverageRow]:
     """Per department and year: batches and joint share, inspections, problems, timeliness, cases
     and fines. Newest year first, then by number of tasks."""
@@ -401,18 +393,18 @@ def coverage(session: Session, *, year: int | None = None, department_id: int | 
     sums = [func.sum(getattr(g, f)) for f in _GROUP_COUNTS]
     groups = {(y, d): rest for y, d, *rest in session.execute(
         select(*key, func.count(distinct(g.task_id)), func.count(distinct(case((g.joint, g.task_id)))), *sums)
-        .where(*_filters(g, year, department_id)).group_by(*key))}
+        .where(*year_department_filters(g, year, department_id)).group_by(*key))}
     days: dict[tuple, int] = {}
     for y, d, n, _ in session.execute(
-            select(*key, g.deadline_working_days, func.sum(g.inspections)).where(*_filters(g, year, department_id))
+            select(*key, g.deadline_working_days, func.sum(g.inspections)).where(*year_department_filters(g, year, department_id))
             .group_by(*key, g.deadline_working_days).order_by(func.sum(g.inspections), g.deadline_working_days.desc())):
         days[(y, d)] = n  # ascending order: the rule that covers the most inspections is written last
     entities = {(y, d): n for y, d, n in session.execute(
         select(StatDepartmentYear.year, StatDepartmentYear.department_id, StatDepartmentYear.entities)
-        .where(*_filters(StatDepartmentYear, year, department_id)))}
+        .where(*year_department_filters(StatDepartmentYear, year, department_id)))}
     cases = {(y, d): (n, f) for y, d, n, f in session.execute(
         select(StatCase.year, StatCase.department_id, func.sum(StatCase.cases), func.sum(StatCase.fines_yuan))
-        .where(*_filters(StatCase, year, department_id)).group_by(StatCase.year, StatCase.department_id))}
+        .where(*year_department_filters(StatCase, year, department_id)).group_by(StatCase.year, StatCase.department_id))}
     names = _department_names(session, {d for _, d in groups.keys() | cases.keys()})
     rows = []
     for y, d in groups.keys() | cases.keys():
