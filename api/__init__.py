@@ -9,11 +9,11 @@ from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from api import problems
-from api.downloads import bp as downloads_bp
-from api.http import conditional
-from api.openapi import spec_dict
-from api.v1 import api, bp as v1
+from gongshi.api import problems
+from gongshi.api.downloads import bp as downloads_bp
+from gongshi.api.http import conditional
+from gongshi.api.openapi import spec_dict
+from gongshi.api.v1 import api, bp as v1
 
 # Generous for a journalist's script (a sequential client rarely passes 20 a second); a
 # deployment behind a proxy must pass the client address through (werkzeug's ProxyFix).

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from store import queries, stats
+from gongshi.store import queries, stats
 
 FORMATS = {
     "csv": {"title": "CSV（UTF-8，带 BOM，Excel 可直接打开）", "mimetype": "text/csv",

@@ -16,11 +16,11 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from api.datasets import DATASETS, Dataset, FORMATS
-from api.problems import ApiError
-from api.schemas import DownloadArgs, load_args
-from portal import get_db
-from store import queries
+from gongshi.api.datasets import DATASETS, Dataset, FORMATS
+from gongshi.api.problems import ApiError
+from gongshi.api.schemas import DownloadArgs, load_args
+from gongshi.api.context import get_db
+from gongshi.store import queries
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads",
                template_folder=str(Path(__file__).parent / "templates"))

@@ -12,8 +12,8 @@ import hashlib
 from flask import Blueprint, Response, g, request
 from werkzeug.http import is_resource_modified
 
-from portal import cache, get_db
-from store import queries
+from gongshi.api.context import get_cache, get_db
+from gongshi.store import queries
 
 # Bump when the shape of responses changes, so that ETags issued before no longer match.
 API_REVISION = "1"
@@ -49,7 +49,7 @@ def conditional(bp: Blueprint, cached: bool = True) -> None:
         data_version()
         if not is_resource_modified(request.environ, etag=_etag(), last_modified=g.last_modified):
             return Response(status=304)
-        hit = cache.get(_cache_key()) if cached else None
+        hit = get_cache().get(_cache_key()) if cached else None
         if hit is not None:
             g.from_cache = True
             body, mimetype = hit
@@ -64,5 +64,5 @@ def conditional(bp: Blueprint, cached: bool = True) -> None:
         response.cache_control.public = True
         response.cache_control.no_cache = True
         if cached and response.status_code == 200 and not response.is_streamed and not g.get("from_cache"):
-            cache.set(_cache_key(), (response.get_data(), response.mimetype), timeout=CACHE_TIMEOUT)
+            get_cache().set(_cache_key(), (response.get_data(), response.mimetype), timeout=CACHE_TIMEOUT)
         return response

@@ -9,9 +9,9 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
-from api.endpoint import Endpoint, openapi_path
-from api.problems import PROBLEM_TYPE
-from api.schemas import MAX_ID, ProblemSchema
+from gongshi.api.endpoint import Endpoint, openapi_path
+from gongshi.api.problems import PROBLEM_TYPE
+from gongshi.api.schemas import MAX_ID, ProblemSchema
 
 DESCRIPTION = """公示（双随机、一公开）开放数据接口。数据公开，无需密钥；所有响应为 JSON，错误为
 `application/problem+json`（RFC 9457），`detail` 以中文说明出错的参数。

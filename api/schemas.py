@@ -11,9 +11,9 @@ from flask import url_for
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 from marshmallow.experimental.context import Context
 
-from api.problems import invalid
-from ingest.values import KNOWN_RESULTS
-from store.queries import on_time
+from gongshi.api.problems import invalid
+from gongshi.ingest.values import KNOWN_RESULTS
+from gongshi.store.queries import on_time
 
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 USCC_RE = re.compile(USCC_PATTERN)

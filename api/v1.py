@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, url_for
 from sqlalchemy.orm import selectinload
 
-import search
-from api.endpoint import Api, ListQuery, next_url
-from api.problems import ApiError, invalid, not_found
-from api.schemas import (
+from gongshi import search
+from gongshi.api.endpoint import Api, ListQuery, next_url
+from gongshi.api.problems import ApiError, invalid, not_found
+from gongshi.api.schemas import (
     USCC_RE,
     CheckItemArgs,
     CheckItemSchema,
@@ -28,8 +28,8 @@ from api.schemas import (
     TaskArgs,
     TaskSchema,
 )
-from store import queries, stats
-from store.models import CheckItem, Department, Inspection, MarketEntity, Plan, Task
+from gongshi.store import queries, stats
+from gongshi.store.models import CheckItem, Department, Inspection, MarketEntity, Plan, Task
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 api = Api(bp)
@@ -113,7 +113,7 @@ def search_all(session, args):
     limit, page = args["limit"], max(1, int(args.get("cursor", "1")))
     beyond = (page - 1) * limit >= search.MAX_RESULTS  # past the deepest page: an empty page, not an error
     try:
-        result = search.search(current_app.config["GONGSHI"], args["q"], type=args.get("type"),
+        result = search.search(current_app.config["GONGSHI_INDEX_DIR"], args["q"], type=args.get("type"),
                                page=1 if beyond else page, per_page=limit)
     except search.SearchUnavailable as exc:
         raise ApiError(503, f"搜索暂不可用：{exc}") from exc

@@ -24,12 +24,12 @@ sys.path[0] = str(ROOT)  # the project's `api` package, not this script
 
 from sqlalchemy import func, select  # noqa: E402
 
-from ingest.generate import generate_city  # noqa: E402
-from ingest.pipeline import Options, ingest  # noqa: E402
-from portal import create_app  # noqa: E402
-from portal.config import Settings  # noqa: E402
-from store.db import Database  # noqa: E402
-from store.models import MarketEntity  # noqa: E402
+from gongshi.democity import generate_city  # noqa: E402
+from gongshi.ingest.pipeline import Options, ingest  # noqa: E402
+from gongshi.app import create_app  # noqa: E402
+from gongshi.config import Settings  # noqa: E402
+from gongshi.store.db import Database  # noqa: E402
+from gongshi.store.models import MarketEntity  # noqa: E402
 
 UNLIMITED = {"api_rate_limit": "1000000 per second"}
 
@@ -50,7 +50,7 @@ def store_for(entities: int, data_dir: Path, database_url: str | None = None) ->
         db.upgrade()
         for kind, name in (("entity", "entities"), ("task", "tasks"), ("result", "results"), ("credit", "credit")):
             start = time.perf_counter()
-            report = ingest(db, settings, str(city / f"{name}.csv"), Options(kind=kind, progress=True))
+            report = ingest(db, str(city / f"{name}.csv"), Options(kind=kind, progress=True), instance_dir=settings.instance_dir)
             print(f"loaded {kind:7} {report.rows:>10,} rows in {time.perf_counter() - start:7.1f} s", flush=True)
         marker.touch()
     return settings, db

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # the project's `api` package, not bench/api.py
 
-from portal import create_app  # noqa: E402
+from gongshi.app import create_app  # noqa: E402
 
 SAMPLE_SECONDS = 0.05
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.generate import generate_city  # noqa: E402
-from ingest.pipeline import Options, ingest  # noqa: E402
-from portal.config import Settings  # noqa: E402
-from store.db import Database  # noqa: E402
+from gongshi.democity import generate_city  # noqa: E402
+from gongshi.ingest.pipeline import Options, ingest  # noqa: E402
+from gongshi.config import Settings  # noqa: E402
+from gongshi.store.db import Database  # noqa: E402
 
 
 def city_for(rows: int, data_dir: Path) -> dict[str, Path]:
@@ -81,11 +81,11 @@ def main() -> None:
     with fresh_store(args.database_url) as (settings, db, tmp):
         for kind in ("entity", "task"):
             start = time.perf_counter()
-            report = ingest(db, settings, str(files[kind]), Options(kind=kind))
+            report = ingest(db, str(files[kind]), Options(kind=kind), instance_dir=settings.instance_dir)
             print(f"{kind:7} {report.rows:>10,} rows  {time.perf_counter() - start:8.1f} s (setup)")
         results = trim(files["result"], args.rows, tmp / "results.csv")
         start = time.perf_counter()
-        report = ingest(db, settings, str(results), Options(kind="result", progress=True))
+        report = ingest(db, str(results), Options(kind="result", progress=True), instance_dir=settings.instance_dir)
         elapsed = time.perf_counter() - start
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"result  {report.rows:>10,} rows  {elapsed:8.1f} s  {report.rows / elapsed:10,.0f} rows/s  "

@@ -28,14 +28,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.generate import generate_city  # noqa: E402
-from ingest.pipeline import Options, ingest  # noqa: E402
-from portal.config import Settings  # noqa: E402
-from search import index_all, search, update  # noqa: E402
-from search.index import searchers  # noqa: E402
-from search.relevance import Answer, evaluate, load  # noqa: E402
-from search.text import fold  # noqa: E402
-from store.db import Database  # noqa: E402
+from gongshi.democity import generate_city  # noqa: E402
+from gongshi.ingest.pipeline import Options, ingest  # noqa: E402
+from gongshi.config import Settings  # noqa: E402
+from gongshi.search import index_all, search, update  # noqa: E402
+from gongshi.search.index import searchers  # noqa: E402
+from gongshi.search.relevance import Answer, evaluate, load  # noqa: E402
+from gongshi.search.text import fold  # noqa: E402
+from gongshi.store.db import Database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "ingest" / "sample"
@@ -51,10 +51,10 @@ def city(entities: int, seed: int, base: Path) -> tuple[Database, Settings]:
         db.upgrade()
         print(f"generating and loading a city of {entities:,} entities into {out} …", flush=True)
         paths = generate_city(out / "files", entities=entities, seed=seed)
-        ingest(db, settings, str(SAMPLE / "jiangsu_2021_tasks.csv"), Options(kind="task", year=2021))
-        ingest(db, settings, str(SAMPLE / "nantong_checklist.csv"), Options(kind="checklist"))
+        ingest(db, str(SAMPLE / "jiangsu_2021_tasks.csv"), Options(kind="task", year=2021), instance_dir=settings.instance_dir)
+        ingest(db, str(SAMPLE / "nantong_checklist.csv"), Options(kind="checklist"), instance_dir=settings.instance_dir)
         for kind in ("entity", "task", "result", "credit"):
-            ingest(db, settings, str(paths[kind]), Options(kind=kind))
+            ingest(db, str(paths[kind]), Options(kind=kind), instance_dir=settings.instance_dir)
         (out / "instance" / "LOADED").write_text("ok")
     return db, settings
 
@@ -63,13 +63,13 @@ def _latency(settings: Settings) -> dict[str, float]:
     """Every relevance query, warm (one untimed round), five timed rounds."""
     queries = [case["query"] for case in load()[1]]
     for q in queries:
-        search(settings, q)
+        search(settings.index_dir, q)
     timings: dict[str, list[float]] = {q: [] for q in queries}
     cpu: list[float] = []  # the CPU time of each query: what it costs on a free core
     for _ in range(5):
         for q in queries:
             t, c = time.perf_counter(), time.process_time()
-            search(settings, q)
+            search(settings.index_dir, q)
             timings[q].append((time.perf_counter() - t) * 1000)
             cpu.append((time.process_time() - c) * 1000)
     flat, cpu = sorted(x for xs in timings.values() for x in xs), sorted(cpu)
@@ -90,7 +90,7 @@ def _cpu() -> float:
 
 def bench_once(db: Database, settings: Settings) -> dict[str, float]:
     started, cpu = time.perf_counter(), _cpu()
-    docs = index_all(db, settings, progress=True)
+    docs = index_all(db, settings.index_dir, progress=True)
     took, cpu = time.perf_counter() - started, _cpu() - cpu
     segments = len(searchers.get(settings).reader().leaf_readers())
     # CPU time too: on a shared machine the wall clock also counts other people's work.
@@ -98,16 +98,16 @@ def bench_once(db: Database, settings: Settings) -> dict[str, float]:
           f"{cpu:.1f} CPU-s (reading + indexing processes) = {docs / cpu * 2:,.0f} documents/s on two free cores")
     figures = {"build": docs / took, "build_cpu": docs / cpu * 2, **_latency(settings)}
     for q in ("有限公司", "南通市", "餐饮", "店"):
-        r = search(settings, q)
+        r = search(settings.index_dir, q)
         print(f"  {q}: total {'' if r.total_exact else '≈'}{r.total:,}, first {r.hits[0].name if r.hits else None}")
 
     from sqlalchemy import select
 
-    from store.models import MarketEntity
+    from gongshi.store.models import MarketEntity
     with db.session() as session:
         ids = set(session.scalars(select(MarketEntity.id).order_by(MarketEntity.id).limit(1000)))
     started = time.perf_counter()
-    n = update(db, settings, {"market_entity": ids})
+    n = update(db, settings.index_dir, {"market_entity": ids})
     figures["update"] = time.perf_counter() - started
     print(f"update: {n:,} changed entities in {figures['update']:.2f} s")
     return figures
@@ -157,19 +157,19 @@ def compare() -> None:
     from sqlalchemy import select
     from whoosh.analysis import NgramAnalyzer
 
-    from store.models import CheckItem, MarketEntity, Task
+    from gongshi.store.models import CheckItem, MarketEntity, Task
 
     city_spec, cases = load()
     with tempfile.TemporaryDirectory() as tmp:
         db, settings = city(city_spec["entities"], city_spec["seed"], Path(tmp))
-        index_all(db, settings)
+        index_all(db, settings.index_dir)
         with db.session() as session:
             docs = [("enterprise", n, c) for n, c in session.execute(select(MarketEntity.name, MarketEntity.uscc))]
             docs += [("task", n, c) for n, c in session.execute(select(Task.name, Task.task_no))]
             docs += [("check_item", n, None) for (n,) in session.execute(select(CheckItem.name))]
 
         def ours(query: str) -> Answer:
-            r = search(settings, query)
+            r = search(settings.index_dir, query)
             return Answer([(h.type, h.name, [fold(t) for t in [h.name, *h.extra.get("former_names", []),
                                                                h.extra.get("address"), h.extra.get("region")] if t])
                            for h in r.hits], r.exact.name if r.exact else None, r.suggestions)

@@ -16,8 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ingest import arguments, city_for, fresh_store, trim  # noqa: E402
-from ingest.pipeline import Options, ingest  # noqa: E402
-from store import stats  # noqa: E402
+from gongshi.ingest.pipeline import Options, ingest  # noqa: E402
+from gongshi.store import stats  # noqa: E402
 
 
 def timed(label: str, fn) -> None:
@@ -34,7 +34,7 @@ def main() -> None:
         reports = {}
         for kind in ("entity", "task", "result", "credit"):
             start = time.perf_counter()
-            reports[kind] = ingest(db, settings, str(files[kind]), Options(kind=kind))
+            reports[kind] = ingest(db, str(files[kind]), Options(kind=kind), instance_dir=settings.instance_dir)
             print(f"ingest {kind:27} {time.perf_counter() - start:8.3f} s  ({reports[kind].rows:,} rows)")
         with db.sessionmaker() as session:
             timed("refresh for the results ingest", lambda: stats.refresh(session, reports["result"].changed))

@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from store.models import utcnow
+from gongshi.store.models import utcnow
 
 USER_AGENT = "Gongshi/0.1 (shuangsuiji yigongkai open-data portal)"
 

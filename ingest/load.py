@@ -17,9 +17,9 @@ from decimal import Decimal
 from sqlalchemy import delete, distinct, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from ingest.departments import DepartmentResolver
-from ingest.values import NO_PROBLEM_RESULTS, known_result, split_list
-from store.models import (
+from gongshi.ingest.departments import DepartmentResolver
+from gongshi.ingest.values import NO_PROBLEM_RESULTS, known_result, split_list
+from gongshi.store.models import (
     CheckItem,
     CreditEvent,
     EntityName,

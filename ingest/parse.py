@@ -9,10 +9,10 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ingest import values as v
-from ingest.errors import Problem
-from ingest.headers import ALIASES, KIND_LABELS, amount_unit, field_for, is_dropped
-from ingest.readers import Table
+from gongshi.ingest import values as v
+from gongshi.ingest.errors import Problem
+from gongshi.ingest.headers import ALIASES, KIND_LABELS, amount_unit, field_for, is_dropped
+from gongshi.ingest.readers import Table
 
 # Columns that hold identifiers or codes: never masked, never re-spaced.
 _IDENTIFIERS = {"uscc", "reg_no", "code", "task_no", "plan_no", "decision_no", "region", "seq"}

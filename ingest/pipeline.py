@@ -6,22 +6,23 @@ problem is reported. A file whose exact bytes were loaded before is not loaded a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 from tqdm import tqdm
 
-from ingest.errors import IngestError, Problem
-from ingest.fetch import Fetched, archive, fetch
-from ingest.headers import KIND_LABELS, KINDS, detect_kind
-from ingest.load import Loader, group_inspections
-from ingest.parse import map_headers, parse_rows
-from ingest.readers import ReadError, detect_format, read_table
-from portal.config import Settings
-from store.db import Database
-from store.models import IngestRun, Source, utcnow
-from store.stats import refresh as refresh_stats
+from gongshi.ingest.errors import IngestError, Problem
+from gongshi.ingest.fetch import Fetched, archive, fetch
+from gongshi.ingest.headers import KIND_LABELS, KINDS, detect_kind
+from gongshi.ingest.load import Loader, group_inspections
+from gongshi.ingest.parse import map_headers, parse_rows
+from gongshi.ingest.readers import ReadError, detect_format, read_table
+from gongshi.store.db import Database
+from gongshi.store.models import IngestRun, Source, utcnow
+from gongshi.store.stats import refresh as refresh_stats
 
 
+ARCHIVE_DIR = "archive"  # under the instance folder: raw files by sha256
 PRIMARY_TABLE = {"checklist": "check_item", "task": "task", "result": "inspection", "credit": "credit_event",
                  "entity": "market_entity"}
 TABLE_LABELS = {"check_item": "抽查事项", "task": "抽查任务", "plan": "抽查计划", "inspection": "抽查结果",
@@ -71,21 +72,24 @@ class Report:
         return text
 
 
-def ingest(db: Database, settings: Settings, uri: str, options: Options | None = None,
-           fetched: Fetched | None = None) -> Report:
-    """Load one source. Raises IngestError (nothing written) or FetchError."""
+def ingest(db: Database, uri: str, options: Options | None = None, *, instance_dir: Path,
+           default_deadline_days: int = 20, fetched: Fetched | None = None) -> Report:
+    """Load one source. Raises IngestError (nothing written) or FetchError. Fetches go through
+    `instance_dir`, raw files are archived under its `archive/`; results whose source names no
+    publication deadline get `default_deadline_days` working days."""
     options = options or Options()
     if options.kind and options.kind not in KINDS:
         raise IngestError([Problem(uri, None, None, options.kind, f"未知的文件类型，应为 {'/'.join(KINDS)}")])
-    settings.ensure_dirs()
-    fetched = fetched or fetch(uri, work_dir=settings.instance_dir)
+    (instance_dir / ARCHIVE_DIR).mkdir(parents=True, exist_ok=True)
+    fetched = fetched or fetch(uri, work_dir=instance_dir)
     try:
-        return _ingest_fetched(db, settings, fetched, options)
+        return _ingest_fetched(db, instance_dir, default_deadline_days, fetched, options)
     finally:
         fetched.cleanup()
 
 
-def _ingest_fetched(db: Database, settings: Settings, fetched: Fetched, options: Options) -> Report:
+def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int, fetched: Fetched,
+                    options: Options) -> Report:
     report = Report(fetched.uri, fetched=fetched)
     with db.sessionmaker() as session:
         earlier = session.scalar(select(Source.id).where(Source.sha256 == fetched.sha256).limit(1))
@@ -110,7 +114,7 @@ def _ingest_fetched(db: Database, settings: Settings, fetched: Fetched, options:
         raise IngestError(problems)
     report.kind, report.rows = kind, rows.count
     report.notes = {"extras": [h for _, h in mapping.extras], "dropped": mapping.dropped}
-    _load(db, settings, fetched, options, table, kind, records, report)
+    _load(db, instance_dir, default_deadline_days, fetched, options, table, kind, records, report)
     return report
 
 
@@ -127,7 +131,7 @@ class _DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
 
 
-def _load(db, settings, fetched, options, table, kind, records, report) -> None:
+def _load(db, instance_dir, default_deadline_days, fetched, options, table, kind, records, report) -> None:
     started = utcnow()
     archived, created = None, False
     session = db.sessionmaker()
@@ -145,7 +149,7 @@ def _load(db, settings, fetched, options, table, kind, records, report) -> None:
                             rows=report.rows, inserted=0, updated=0, unchanged=0, withdrawn=0, notes=report.notes)
             session.add(run)
             session.flush()
-            loader = Loader(session, source, run, settings.deadline_working_days)
+            loader = Loader(session, source, run, default_deadline_days)
             _LOADERS[kind](loader, records)
             refresh_stats(session, loader.changed)
             run.finished_at = utcnow()
@@ -161,8 +165,8 @@ def _load(db, settings, fetched, options, table, kind, records, report) -> None:
             if options.dry_run:
                 report.status = "dry-run"
                 raise _DryRun
-            archived, created = archive(fetched, settings.archive_dir)
-            source.archive_path = str(archived.relative_to(settings.instance_dir))
+            archived, created = archive(fetched, instance_dir / ARCHIVE_DIR)
+            source.archive_path = str(archived.relative_to(instance_dir))
             report.status = "loaded"
     except _DryRun:
         pass

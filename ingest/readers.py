@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.errors import Problem
-from ingest.headers import known_header_count
+from gongshi.ingest.errors import Problem
+from gongshi.ingest.headers import known_header_count
 
 HEADER_SCAN_ROWS = 30  # title rows above the header are skipped within this many rows
 MIN_KNOWN_HEADERS = 3

@@ -13,9 +13,9 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from ingest.values import mask_personal
-from portal import get_db
-from store import corrections
+from gongshi.ingest.values import mask_personal
+from gongshi.api.context import get_db
+from gongshi.store import corrections
 
 bp = Blueprint("corrections", __name__)
 
@@ -30,7 +30,7 @@ def init_app(app: Flask) -> None:
     """Register the blueprint with its own rate limit on submissions (flask-limiter, as the API)."""
     app.register_blueprint(bp)
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://")
-    rate = app.config["GONGSHI"].extra.get("correction_rate_limit") or DEFAULT_RATE_LIMIT
+    rate = app.config.get("GONGSHI_CORRECTION_RATE_LIMIT") or DEFAULT_RATE_LIMIT
     limiter.limit(rate, methods=["POST"])(bp)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from portal import charts, get_db
-from portal.web import csv_response
-from store import corrections, pages, queries
-from store.stats import DEFAULT_DEADLINE_DAYS
-from store.workdays import is_on_time
+from gongshi.api.context import get_db
+from gongshi.portal import charts
+from gongshi.portal.web import csv_response
+from gongshi.store import corrections, pages, queries
+from gongshi.store.stats import DEFAULT_DEADLINE_DAYS
+from gongshi.store.workdays import is_on_time
 
 bp = Blueprint("entities", __name__)
 

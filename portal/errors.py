@@ -16,7 +16,7 @@ def install(app: Flask) -> None:
 
 
 def _page(exc: HTTPException):
-    from api.problems import PREFIXES, problem
+    from gongshi.api.problems import PREFIXES, problem
 
     code = exc.code or 500
     if request.path.startswith(PREFIXES):

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
-import search
-from portal import charts, get_db
-from portal.web import choice_arg, int_arg, page_arg
-from store import pages, queries, stats
+from gongshi import search
+from gongshi.api.context import get_db
+from gongshi.portal import charts
+from gongshi.portal.web import choice_arg, int_arg, page_arg
+from gongshi.store import pages, queries, stats
 
 bp = Blueprint("pages", __name__)
 
@@ -33,7 +34,7 @@ def search_page():
     if not q:
         return render_template("search.html", **shown)
     try:
-        result = search.search(current_app.config["GONGSHI"], q, type=kind, filters=filters, page=page_arg())
+        result = search.search(current_app.config["GONGSHI_INDEX_DIR"], q, type=kind, filters=filters, page=page_arg())
     except search.SearchUnavailable:
         return render_template("search.html", unavailable=True, **shown), 503
     except search.QueryError as exc:
@@ -74,8 +75,8 @@ def statistics_xlsx(year: int):
 
 @bp.get("/data")
 def data():
-    from api.datasets import DATASETS, FORMATS, TITLES
-    from api.downloads import datapackage_descriptor
+    from gongshi.api.datasets import DATASETS, FORMATS, TITLES
+    from gongshi.api.downloads import datapackage_descriptor
 
     with get_db().session() as session:
         _, updated = queries.data_version(session)

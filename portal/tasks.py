@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from portal import charts, get_db
-from portal.web import csv_response, page_arg, page_or_404
-from store import pages, queries
+from gongshi.api.context import get_db
+from gongshi.portal import charts
+from gongshi.portal.web import csv_response, page_arg, page_or_404
+from gongshi.store import pages, queries
 
 bp = Blueprint("tasks", __name__)
 PER_PAGE = 50

@@ -29,11 +29,10 @@ def plotly_js():
 
 def install(app: Flask) -> None:
     """Register the page blueprints, the error pages and the response headers."""
-    from portal import corrections, departments, entities, errors, pages, tasks
+    from gongshi.portal import corrections, departments, entities, errors, pages, tasks
 
     app.static_folder = str(Path(__file__).parent / "static")
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
-    app.secret_key = app.config["GONGSHI"].session_secret()  # signs the session (forms' CSRF token)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, vendor):
         app.register_blueprint(bp)

@@ -4,8 +4,8 @@ The whole interface is here; `portal/` and `api/` use nothing else, so the engin
 can change. `search()` raises QueryError with a Chinese message for a bad query, and its
 subclass SearchUnavailable when no index has been built yet (`gongshi index --rebuild`).
 """
-from search.engine import MAX_RESULTS, Hit, QueryError, SearchResult, SearchUnavailable, search
-from search.index import Drift, check, index_all, update
+from gongshi.search.engine import MAX_RESULTS, Hit, QueryError, SearchResult, SearchUnavailable, search
+from gongshi.search.index import Drift, check, index_all, update
 
 __all__ = ["Drift", "Hit", "MAX_RESULTS", "QueryError", "SearchResult", "SearchUnavailable", "check", "index_all",
            "search", "update"]

@@ -25,8 +25,8 @@ from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3PostingsWriter
 from whoosh.writing import SegmentWriter
 
-from search import source
-from search.text import TermsTokenizer
+from gongshi.search import source
+from gongshi.search.text import TermsTokenizer
 
 WORKERS = 2  # the machine the design targets has two cores
 BACKLOG = 3  # row batches queued per worker: bounds what the reading process holds

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
+from pathlib import Path
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -29,10 +30,9 @@ from rapidfuzz.distance import Levenshtein
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import IndexReader
 
-from portal.config import Settings
-from search.index import IndexUnavailable, searchers
-from search.source import TYPES, Checked
-from search.text import START, WHOLE, code_prefix, fold, highlight
+from gongshi.search.index import IndexUnavailable, searchers
+from gongshi.search.source import TYPES, Checked
+from gongshi.search.text import START, WHOLE, code_prefix, fold, highlight
 
 MAX_QUERY = 100  # characters
 MAX_RESULTS = 1000  # deepest result a page may reach
@@ -307,7 +307,7 @@ def _facets(hits: list[_Found]) -> dict[str, list[tuple[str, int]]]:
     return {name: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for name, c in counts.items()}
 
 
-def search(settings: Settings, query: str, *, type: str | None = None, filters: dict | None = None,
+def search(index_dir: Path, query: str, *, type: str | None = None, filters: dict | None = None,
            page: int = 1, per_page: int = 20) -> SearchResult:
     """Entities, tasks, plans and checklist items matching `query`; raises QueryError (bad
     query, or SearchUnavailable when no index has been built yet)."""
@@ -315,7 +315,7 @@ def search(settings: Settings, query: str, *, type: str | None = None, filters: 
     filter_terms = _filter_terms(type, filters)
     with searchers.lock:
         try:
-            readers = [reader for reader, _ in searchers.get(settings).reader().leaf_readers()]
+            readers = [reader for reader, _ in searchers.get(index_dir).reader().leaf_readers()]
         except IndexUnavailable as exc:
             raise SearchUnavailable(str(exc)) from exc
         cap = max(COUNT_CAP, page * per_page)

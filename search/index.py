@@ -1,4 +1,4 @@
-"""The index on disk: versioned directories under `settings.index_dir` and a pointer file.
+"""The index on disk: versioned directories under `index_dir` and a pointer file.
 
 A rebuild writes a new directory and then replaces the pointer file `CURRENT` atomically
 (os.replace); readers compare the pointer's text with the one they opened and reopen when it
@@ -28,10 +28,9 @@ from whoosh.fields import COLUMN, ID, STORED, FieldType, Schema
 from whoosh.formats import Existence
 from whoosh.searching import Searcher
 
-from portal.config import Settings
-from search import build, source
-from search.text import TermsTokenizer
-from store.db import Database
+from gongshi.search import build, source
+from gongshi.search.text import TermsTokenizer
+from gongshi.store.db import Database
 
 POINTER = "CURRENT"
 # The layout of the documents and their terms; an index of another layout must be rebuilt.
@@ -59,25 +58,25 @@ def schema() -> Schema:
 
 # --- the pointer ----------------------------------------------------------------------------
 
-def read_pointer(settings: Settings) -> tuple[str, int] | None:
+def read_pointer(index_dir: Path) -> tuple[str, int] | None:
     try:
-        version, generation = (settings.index_dir / POINTER).read_text().split()
+        version, generation = (index_dir / POINTER).read_text().split()
         return version, int(generation)
     except (FileNotFoundError, ValueError):
         return None
 
 
-def _write_pointer(settings: Settings, version: str, generation: int) -> None:
-    tmp = settings.index_dir / f"{POINTER}.{uuid.uuid4().hex}.tmp"
+def _write_pointer(index_dir: Path, version: str, generation: int) -> None:
+    tmp = index_dir / f"{POINTER}.{uuid.uuid4().hex}.tmp"
     tmp.write_text(f"{version} {generation}\n")
-    os.replace(tmp, settings.index_dir / POINTER)
+    os.replace(tmp, index_dir / POINTER)
 
 
-def _open_current(settings: Settings) -> tuple[str, whoosh_index.Index]:
-    pointer = read_pointer(settings)
-    if pointer is None or not (settings.index_dir / pointer[0]).is_dir():
+def _open_current(index_dir: Path) -> tuple[str, whoosh_index.Index]:
+    pointer = read_pointer(index_dir)
+    if pointer is None or not (index_dir / pointer[0]).is_dir():
         raise IndexUnavailable("搜索索引尚未建立：请运行 gongshi index --rebuild")
-    path = settings.index_dir / pointer[0]
+    path = index_dir / pointer[0]
     if not (path / FORMAT_FILE).is_file() or (path / FORMAT_FILE).read_text().strip() != FORMAT:
         raise IndexUnavailable(f"搜索索引 {pointer[0]} 是旧的格式：请运行 gongshi index --rebuild")
     try:
@@ -86,20 +85,20 @@ def _open_current(settings: Settings) -> tuple[str, whoosh_index.Index]:
         raise IndexUnavailable(f"搜索索引 {pointer[0]} 无法打开（{exc}）：请运行 gongshi index --rebuild") from exc
 
 
-def _remove_old_versions(settings: Settings, keep: set[str]) -> None:
-    for path in settings.index_dir.iterdir():
+def _remove_old_versions(index_dir: Path, keep: set[str]) -> None:
+    for path in index_dir.iterdir():
         if path.is_dir() and path.name.startswith("v") and path.name not in keep:
             shutil.rmtree(path, ignore_errors=True)
 
 
 # --- writing --------------------------------------------------------------------------------
 
-def index_all(db: Database, settings: Settings, progress: bool = False) -> int:
+def index_all(db: Database, index_dir: Path, progress: bool = False) -> int:
     """Rebuild every document into a new directory, then switch the pointer to it."""
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    previous = read_pointer(settings)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    previous = read_pointer(index_dir)
     version = f"v{dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
-    path = settings.index_dir / version
+    path = index_dir / version
     path.mkdir()
     ix = whoosh_index.create_in(str(path), schema())
     (path / FORMAT_FILE).write_text(FORMAT)
@@ -117,17 +116,17 @@ def index_all(db: Database, settings: Settings, progress: bool = False) -> int:
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise
-    _write_pointer(settings, version, 0)
-    _remove_old_versions(settings, {version, previous[0] if previous else version})
+    _write_pointer(index_dir, version, 0)
+    _remove_old_versions(index_dir, {version, previous[0] if previous else version})
     return total
 
 
-def update(db: Database, settings: Settings, changed: dict[str, set[int]]) -> int:
+def update(db: Database, index_dir: Path, changed: dict[str, set[int]]) -> int:
     """Rewrite the documents of exactly the rows an ingest changed; returns how many. With no
     index yet (a new instance), the whole index is built instead."""
-    if read_pointer(settings) is None:
-        return index_all(db, settings)
-    version, ix = _open_current(settings)
+    if read_pointer(index_dir) is None:
+        return index_all(db, index_dir)
+    version, ix = _open_current(index_dir)
     with db.session() as session:
         wanted = source.affected(session, changed)
         docs = [doc for kind, ids in wanted.items() for doc in source.documents(session, kind, sorted(ids))]
@@ -148,8 +147,8 @@ def update(db: Database, settings: Settings, changed: dict[str, set[int]]) -> in
         writer.cancel()
         raise
     writer.commit(merge=False)
-    pointer = read_pointer(settings)
-    _write_pointer(settings, version, (pointer[1] if pointer and pointer[0] == version else 0) + 1)
+    pointer = read_pointer(index_dir)
+    _write_pointer(index_dir, version, (pointer[1] if pointer and pointer[0] == version else 0) + 1)
     return len(docs)
 
 
@@ -182,9 +181,9 @@ class Drift:
         return f"{head}；与数据库不一致：{'；'.join(parts)}。请运行 gongshi index --rebuild"
 
 
-def check(db: Database, settings: Settings) -> Drift:
+def check(db: Database, index_dir: Path) -> Drift:
     try:
-        version, ix = _open_current(settings)
+        version, ix = _open_current(index_dir)
     except IndexUnavailable as exc:
         return Drift(version=None, problem=str(exc))
     stamps = {}
@@ -215,14 +214,14 @@ class _Searchers:
         self.lock = threading.RLock()
         self._open: dict[Path, tuple[tuple[str, int], Searcher]] = {}
 
-    def get(self, settings: Settings) -> Searcher:
-        pointer = read_pointer(settings)
-        cached = self._open.get(settings.index_dir)
+    def get(self, index_dir: Path) -> Searcher:
+        pointer = read_pointer(index_dir)
+        cached = self._open.get(index_dir)
         if cached and cached[0] == pointer:
             return cached[1]
-        _, ix = _open_current(settings)
+        _, ix = _open_current(index_dir)
         searcher = ix.searcher()
-        self._open[settings.index_dir] = (pointer, searcher)
+        self._open[index_dir] = (pointer, searcher)
         if cached:
             cached[1].close()
         return searcher

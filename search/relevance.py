@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from search.text import fold
+from gongshi.search.text import fold
 
 RELEVANCE_SET = Path(__file__).resolve().parent.parent / "tests" / "relevance" / "queries.toml"
 

@@ -24,8 +24,8 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from search.text import SEPARATOR, fold
-from store.models import (
+from gongshi.search.text import SEPARATOR, fold
+from gongshi.store.models import (
     CheckItem,
     CreditEvent,
     Department,

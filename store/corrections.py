@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from store.models import (
+from gongshi.store.models import (
     CORRECTION_PENDING,
     CORRECTION_STATUSES,
     CorrectionRequest,

@@ -67,7 +67,7 @@ class Database:
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration and load the reference data."""
-        from store.reference import load_reference
+        from gongshi.store.reference import load_reference
 
         with self.engine.begin() as conn:
             cfg = alembic_config(self.url)

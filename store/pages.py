@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from store import queries, stats
-from store.models import (
+from gongshi.store import queries, stats
+from gongshi.store.models import (
     CheckItem,
     Department,
     Finding,

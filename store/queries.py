@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from store import workdays
-from store.models import (
+from gongshi.store import workdays
+from gongshi.store.models import (
     CORRECTION_PENDING,
     CheckItem,
     CorrectionRequest,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.models import Department, DepartmentAlias, Region
+from gongshi.store.models import Department, DepartmentAlias, Region
 
 # (canonical name, short name, aliases). Aliases are matched after spaces are removed.
 DEPARTMENTS: list[tuple[str, str, tuple[str, ...]]] = [

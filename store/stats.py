@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from sqlalchemy import Integer, and_, case, cast, delete, distinct, extract, func, insert, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from store.models import (
+from gongshi.store.models import (
     CreditEvent,
     Department,
     Inspection,
@@ -39,8 +39,8 @@ from store.models import (
     Task,
     TaskDepartment,
 )
-from store.queries import year_department_filters
-from store.workdays import is_on_time
+from gongshi.store.queries import year_department_filters
+from gongshi.store.workdays import is_on_time
 
 __all__ = ["DEFINITIONS", "CoverageRow", "Attachment3Row", "PlanRow", "coverage", "headline", "attachment3",
            "attachment3_xlsx", "is_on_time", "planned_vs_actual", "burden", "directory_coverage", "never_drawn",

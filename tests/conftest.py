@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from portal.config import Settings
-from store.db import Database
+from gongshi.config import Settings
+from gongshi.store.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "ingest" / "sample"
+SAMPLE = ROOT / "gongshi" / "sample"
 PG_URL = os.environ.get("GONGSHI_TEST_POSTGRES_URL")
 
 

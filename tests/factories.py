@@ -9,7 +9,8 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from stdnum.cn.uscc import calc_check_digit
 
-from store.models import Base
+from gongshi.ingest import pipeline
+from gongshi.store.models import Base
 
 
 def uscc(n: int, authority: str = "91", region: str = "320602") -> str:
@@ -62,3 +63,9 @@ def dump(db, *, provenance: bool = True) -> dict[str, list[tuple]]:
 
 def excel_date(d: dt.date) -> int:
     return (d - dt.date(1899, 12, 30)).days
+
+
+def ingest(db, settings, uri: str, options=None):
+    """The ingest alone (no index update), with the test's instance folder and default deadline."""
+    return pipeline.ingest(db, uri, options, instance_dir=settings.instance_dir,
+                           default_deadline_days=settings.deadline_working_days)

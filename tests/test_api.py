@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from ingest.generate import generate_city
-from ingest.pipeline import Options, ingest
-from portal import create_app
-from store.db import Database
-from store.models import CreditEvent, Inspection, MarketEntity
+from gongshi.democity import generate_city
+from gongshi.ingest.pipeline import Options
+from gongshi.app import create_app
+from gongshi.store.db import Database
+from gongshi.store.models import CreditEvent, Inspection, MarketEntity
 from tests.conftest import SAMPLE
-from tests.factories import uscc, write_csv
+from tests.factories import uscc, write_csv, ingest
 
 PROBLEM = "application/problem+json"
 ENTITY_HEADER = ["统一社会信用代码", "企业名称", "市场主体类型", "行政区划代码", "住所"]

@@ -7,13 +7,13 @@ import dataclasses
 
 import pytest
 import schemathesis
-import search
+from gongshi import search
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 
-from api import api, v1
-from api.openapi import spec_dict
-from portal import create_app
+from gongshi.api import api, v1
+from gongshi.api.openapi import spec_dict
+from gongshi.app import create_app
 from tests.test_api import city, city_files  # noqa: F401  (fixtures)
 
 PATHS = sorted(spec_dict(v1.url_prefix, tuple(api.endpoints))["paths"])
@@ -21,7 +21,7 @@ PATHS = sorted(spec_dict(v1.url_prefix, tuple(api.endpoints))["paths"])
 
 @pytest.mark.parametrize("path", PATHS)
 def test_the_api_keeps_its_openapi_promises(city, settings, path):  # noqa: F811
-    search.index_all(city, settings)
+    search.index_all(city, settings.index_dir)
     unlimited = dataclasses.replace(settings, extra={"api_rate_limit": "100000 per second"})
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", create_app(unlimited, database=city))
     operation = schema[path]["GET"]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-import search
-from portal import create_app
-from store import stats
+from gongshi import search
+from gongshi.app import create_app
+from gongshi.store import stats
 from tests.test_api import PROBLEM, city, city_files, walk  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
 def indexed(city, settings):  # noqa: F811
-    search.index_all(city, settings)
+    search.index_all(city, settings.index_dir)
     return create_app(settings, database=city).test_client()
 
 

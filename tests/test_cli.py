@@ -7,10 +7,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from portal.cli import main
-from portal.config import Settings
-from store.db import Database
-from store.models import Inspection, SourceFeed
+from gongshi.cli import main
+from gongshi.config import Settings
+from gongshi.store.db import Database
+from gongshi.store.models import Inspection, SourceFeed
 from tests.factories import uscc, write_csv
 
 HEADER = ["统一社会信用代码", "企业名称", "抽查任务编号", "抽查任务名称", "抽查机关", "检查结果", "检查完成日期", "公示日期"]
@@ -136,7 +136,7 @@ def test_stats_rebuild_recomputes_the_figures(run, tmp_path):
     assert run("ingest", write_csv(tmp_path / "r.csv", HEADER, rows(3, result="发现问题待后续处理"))).exit_code == 0
     result = run("stats-rebuild")
     assert result.exit_code == 0 and "统计汇总表已重算" in result.output
-    from store import stats
+    from gongshi.store import stats
 
     db = Database(Settings.from_env({}, instance_dir=tmp_path / "instance").database_url)
     with db.session() as s:

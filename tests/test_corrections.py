@@ -7,9 +7,9 @@ import re
 
 from click.testing import CliRunner
 
-import portal.cli
-from portal import create_app
-from portal.config import Settings
+import gongshi.cli
+from gongshi.app import create_app
+from gongshi.config import Settings
 from tests.test_portal_pages import SAMR, SHOP, city  # noqa: F401  (fixture)
 
 PHONE, EMAIL, NAME = "13912345678", "boss@chengyue.example.com", "王五"
@@ -135,8 +135,8 @@ def test_submissions_are_rate_limited_per_client(db, settings, city):  # noqa: F
 def test_the_department_lists_and_answers_at_the_console(city, db, monkeypatch):  # noqa: F811
     ref = filed_ref(submit(city, f"inspection:{first_inspection(city)}"))
     # The command runs in-process on the test's transaction, as create_app(database=db) does.
-    monkeypatch.setattr(portal.cli, "_open", lambda settings: db)
-    run = lambda *args: CliRunner().invoke(portal.cli.main, list(args), catch_exceptions=False)  # noqa: E731
+    monkeypatch.setattr(gongshi.cli, "_open", lambda settings: db)
+    run = lambda *args: CliRunner().invoke(gongshi.cli.main, list(args), catch_exceptions=False)  # noqa: E731
 
     listing = run("corrections")
     assert listing.exit_code == 0 and f"{SAMR}（1 件待处理）" in listing.output
@@ -152,7 +152,7 @@ def test_the_department_lists_and_answers_at_the_console(city, db, monkeypatch):
     assert (correction["status"], correction["reply"]) == ("已更正", "已核实，已于3月5日重新公示")
 
     assert run("corrections").output.strip() == "没有待处理的更正申请"
-    again = CliRunner().invoke(portal.cli.main, ["corrections", "--resolve", ref, "--status", "未予更正",
+    again = CliRunner().invoke(gongshi.cli.main, ["corrections", "--resolve", ref, "--status", "未予更正",
                                                  "--reply", "改变主意"])
     assert again.exit_code == 1 and "不能再次答复" in again.output
     assert run("corrections", "--resolve", ref, "--status", "已更正").exit_code == 2  # no reply

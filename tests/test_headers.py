@@ -1,7 +1,7 @@
 """Header matching and kind detection (FORMATS.md's alias table)."""
 import pytest
 
-from ingest.headers import detect_kind, field_for, is_dropped
+from gongshi.ingest.headers import detect_kind, field_for, is_dropped
 
 
 @pytest.mark.parametrize("header,kind,field", [

@@ -4,11 +4,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from ingest.errors import IngestError
-from ingest.pipeline import Options, ingest
-from store.models import EntityName, Finding, Inspection, MarketEntity, Revision, Task
-from store.stats import clear as clear_stats
-from tests.factories import dump, excel_date, uscc, write_csv, write_xlsx
+from gongshi.ingest.errors import IngestError
+from gongshi.ingest.pipeline import Options
+from gongshi.store.models import EntityName, Finding, Inspection, MarketEntity, Revision, Task
+from gongshi.store.stats import clear as clear_stats
+from tests.factories import dump, excel_date, uscc, write_csv, write_xlsx, ingest
 
 TITLE = "南通市市场监督管理局2023年度“双随机、一公开”抽查检查结果公示"
 # A city's own spelling of the result columns: every header is an alias, and two are extra.
@@ -77,7 +77,7 @@ def test_the_same_results_as_xlsx_and_as_gb18030_csv_give_the_same_store(db, set
         clear_stats(s)
         for model in (Finding, EntityName):
             s.execute(model.__table__.delete())
-        from store.models import InspectionDepartment, IngestRun, Plan, Source
+        from gongshi.store.models import InspectionDepartment, IngestRun, Plan, Source
         for model in (InspectionDepartment, Inspection, Task, Plan, MarketEntity, IngestRun, Source):
             s.execute(model.__table__.delete())
     report = ingest(db, settings, str(xlsx))
@@ -184,7 +184,7 @@ def test_the_raw_file_is_archived_by_sha256(db, settings, gb_csv):
     archived = settings.archive_dir / digest[:2] / f"{digest}.csv"
     assert archived.read_bytes() == gb_csv.read_bytes()
     with db.session() as s:
-        from store.models import Source
+        from gongshi.store.models import Source
         source = s.get(Source, report.source_id)
         assert source.sha256 == digest and source.encoding == "gb18030" and source.uri == str(gb_csv.resolve())
 

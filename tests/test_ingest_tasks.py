@@ -5,11 +5,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from ingest.errors import IngestError
-from ingest.pipeline import Options, ingest
-from store.models import CheckItem, CreditEvent, Department, EntityName, MarketEntity, Plan, Revision, Task
+from gongshi.ingest.errors import IngestError
+from gongshi.ingest.pipeline import Options
+from gongshi.store.models import CheckItem, CreditEvent, Department, EntityName, MarketEntity, Plan, Revision, Task
 from tests.conftest import SAMPLE
-from tests.factories import uscc, write_csv, write_xlsx
+from tests.factories import uscc, write_csv, write_xlsx, ingest
 
 SEED_004 = SAMPLE / "jiangsu_2021_tasks.csv"
 
@@ -161,7 +161,7 @@ def test_a_repeated_row_is_harmless_but_a_conflicting_one_is_refused(db, setting
 
 
 def test_a_corrected_lead_department_applies_to_inspections_already_published(db, settings, tmp_path):
-    from store.models import Inspection
+    from gongshi.store.models import Inspection
 
     header = ["抽查计划编号", "抽查计划名称", "抽查任务编号", "抽查任务名称", "检查主体", "联合检查部门"]
     task = ["320600-2024-SJ", "南通市2024年度抽查计划", "320600-2024-SJ-001", "餐饮单位检查", "南通市市场监督管理局", ""]

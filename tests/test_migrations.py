@@ -2,7 +2,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from store.models import Base
+from gongshi.store.models import Base
 
 
 def test_migrations_match_the_models(db):

@@ -9,10 +9,10 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-import search
-from ingest.pipeline import Options, ingest
-from portal import create_app
-from tests.factories import uscc, write_csv
+from gongshi import search
+from gongshi.ingest.pipeline import Options
+from gongshi.app import create_app
+from tests.factories import uscc, write_csv, ingest
 
 SHOP, JOINT_SHOP, QUIET, XSS = uscc(1), uscc(2), uscc(3), uscc(4)
 TASK, JOINT_TASK, PLAN = "320600-2024-SJ-001", "320600-2024-LH-001", "320600-2024-SJ"
@@ -69,7 +69,7 @@ def city(db, settings, tmp_path):
         [SHOP, "南通市崇川区诚越百货商店", "信用风险分类", "2024-03-25", SAMR, "企业信用风险分类结果", "", "", "B"],
     ], kind="credit")
     _load(db, settings, tmp_path, "checklist.csv", CHECKLIST_HEADER, CHECKLIST, kind="checklist")
-    search.index_all(db, settings)
+    search.index_all(db, settings.index_dir)
     return create_app(settings, database=db).test_client()
 
 
@@ -235,7 +235,7 @@ def test_bad_parameters_give_a_chinese_400(city, url):
 
 
 def test_a_failing_page_shows_no_stack_trace(city, monkeypatch):
-    from store import pages
+    from gongshi.store import pages
 
     monkeypatch.setattr(pages, "stat_years", lambda session: 1 / 0)
     city.application.config["PROPAGATE_EXCEPTIONS"] = False

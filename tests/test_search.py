@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from ingest.pipeline import Options, ingest
-from portal.cli import main
-from portal.config import Settings
-from search import MAX_RESULTS, QueryError, SearchUnavailable, check, index_all, search, source, update
-from search import index as search_index
-from search.build import BuildError
-from search.index import read_pointer
-from tests.factories import uscc, write_csv
+from gongshi.ingest.pipeline import Options
+from gongshi.cli import main
+from gongshi.config import Settings
+from gongshi.search import MAX_RESULTS, QueryError, SearchUnavailable, check, index_all, search, source, update
+from gongshi.search import index as search_index
+from gongshi.search.build import BuildError
+from gongshi.search.index import read_pointer
+from tests.factories import uscc, write_csv, ingest
 
 ENTITY_HEADER = ["统一社会信用代码", "企业名称", "市场主体类型", "行政区划代码", "住所"]
 RESULT_HEADER = ["统一社会信用代码", "企业名称", "抽查任务编号", "抽查任务名称", "抽查机关", "检查结果", "检查完成日期",
@@ -48,7 +48,7 @@ def shops(db, settings, tmp_path):
         inspected(2, "如皋市和顺药房", "2023-04-01", region="320682"),
         inspected(4, "南通市崇川区和顺药房", "2024-06-01", result="发现问题已责令改正"),
     ]), "result")
-    index_all(db, settings)
+    index_all(db, settings.index_dir)
     return settings
 
 
@@ -57,7 +57,7 @@ def names(result):
 
 
 def test_exact_name_then_start_then_contains_newest_inspection_first(shops):
-    result = search(shops, "和顺药房")
+    result = search(shops.index_dir, "和顺药房")
 
     assert names(result) == ["和顺药房", "和顺药房连锁有限公司", "南通市崇川区和顺药房", "如皋市和顺药房", "启东市和顺药房店"]
     assert [h.extra["match"] for h in result.hits] == ["exact", "start", "name", "name", "name"]
@@ -66,8 +66,8 @@ def test_exact_name_then_start_then_contains_newest_inspection_first(shops):
 
 
 def test_any_two_character_piece_finds_the_shop_and_other_fields_come_after_names(shops):
-    assert names(search(shops, "狼山"))[0] == "南通市崇川区狼山药房"
-    result = search(shops, "和顺")
+    assert names(search(shops.index_dir, "狼山"))[0] == "南通市崇川区狼山药房"
+    result = search(shops.index_dir, "和顺")
     # The 狼山药房 is found by its address (和顺路), after every name that contains 和顺.
     assert names(result)[-1] == "南通市崇川区狼山药房"
     assert result.hits[-1].extra["match"] == "other"
@@ -78,31 +78,31 @@ def test_a_full_uscc_in_any_form_goes_straight_to_the_entity(shops):
     code = uscc(4, "92", "320602")
     spaced = f" {code[:6].lower()} {code[6:12]}-{code[12:].lower()} "
     for query in (code, spaced, code.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})):
-        result = search(shops, query)
+        result = search(shops.index_dir, query)
         assert result.exact is not None and result.exact.name == "南通市崇川区和顺药房", query
-    assert search(shops, code[:8]).exact is None  # a prefix lists, it does not jump
+    assert search(shops.index_dir, code[:8]).exact is None  # a prefix lists, it does not jump
     for size in range(6, 18):  # between the indexed prefixes too, and never a code that differs after them
-        assert names(search(shops, code[:size]))[0] == "南通市崇川区和顺药房", size
-    assert search(shops, code[:9] + "Z").hits == []
+        assert names(search(shops.index_dir, code[:size]))[0] == "南通市崇川区和顺药房", size
+    assert search(shops.index_dir, code[:9] + "Z").hits == []
 
 
 def test_traditional_and_full_width_forms_match(shops):
-    assert names(search(shops, "和順藥房"))[0] == "和顺药房"
-    assert names(search(shops, "Ａ＆Ｂ商貿"))[0] == "南通市崇川区A&B<商贸>商行"
+    assert names(search(shops.index_dir, "和順藥房"))[0] == "和顺药房"
+    assert names(search(shops.index_dir, "Ａ＆Ｂ商貿"))[0] == "南通市崇川区A&B<商贸>商行"
 
 
 def test_highlight_marks_the_match_and_escapes_everything_else(shops):
-    hit = search(shops, "a&b商贸").hits[0]
+    hit = search(shops.index_dir, "a&b商贸").hits[0]
 
     assert hit.highlight == "南通市崇川区<mark>A&amp;B&lt;商贸</mark>&gt;商行"
 
 
 def test_one_wrong_character_still_finds_the_shop(shops):
-    assert "南通市崇川区狼山药房" in names(search(shops, "崇川区狼出药房"))[:5]
+    assert "南通市崇川区狼山药房" in names(search(shops.index_dir, "崇川区狼出药房"))[:5]
 
 
 def test_no_result_offers_the_closest_names(shops):
-    result = search(shops, "狼山大酒店")
+    result = search(shops.index_dir, "狼山大酒店")
 
     assert result.hits == [] and result.total == 0
     assert "南通市崇川区狼山药房" in result.suggestions
@@ -111,7 +111,7 @@ def test_no_result_offers_the_closest_names(shops):
 @pytest.mark.parametrize("query", ["", "   ", "和" * 10_000, "name:(* OR", "和顺\x00药房", "\x1b[2J", "*?:()"])
 def test_bad_queries_give_a_clear_message_or_an_empty_answer(shops, query):
     try:
-        result = search(shops, query)
+        result = search(shops.index_dir, query)
     except QueryError as exc:
         assert any("\u4e00" <= ch <= "\u9fff" for ch in str(exc))  # a Chinese message
     else:
@@ -119,39 +119,39 @@ def test_bad_queries_give_a_clear_message_or_an_empty_answer(shops, query):
 
 
 def test_filters_and_facets(shops):
-    result = search(shops, "和顺药房")
+    result = search(shops.index_dir, "和顺药房")
     assert dict(result.facets["region"]) == {"崇川区": 3, "如皋市": 1, "启东市": 1}
     assert dict(result.facets["year"]) == {"2023": 1, "2024": 1}
     assert ("发现问题已责令改正", 1) in result.facets["result"]
 
-    narrowed = search(shops, "和顺药房", filters={"region": "崇川区", "entity_type": "个体工商户"})
+    narrowed = search(shops.index_dir, "和顺药房", filters={"region": "崇川区", "entity_type": "个体工商户"})
     assert names(narrowed) == ["和顺药房", "南通市崇川区和顺药房"]
     with pytest.raises(QueryError, match="未知的筛选条件"):
-        search(shops, "和顺", filters={"colour": "red"})
+        search(shops.index_dir, "和顺", filters={"colour": "red"})
 
 
 def test_pages_do_not_repeat_and_depth_is_capped(shops):
-    first, second = search(shops, "和顺", per_page=3), search(shops, "和顺", page=2, per_page=3)
+    first, second = search(shops.index_dir, "和顺", per_page=3), search(shops.index_dir, "和顺", page=2, per_page=3)
     assert len(first.hits) == 3 and not set(names(first)) & set(names(second))
     assert first.pages == 2
     with pytest.raises(QueryError, match=str(MAX_RESULTS)):
-        search(shops, "和顺", page=MAX_RESULTS // 20 + 1)
+        search(shops.index_dir, "和顺", page=MAX_RESULTS // 20 + 1)
 
 
 def test_a_build_in_two_processes_answers_as_one_process_does(shops, db, monkeypatch):
     queries = ["和顺药房", "和顺", "药房", "店", "崇川区", uscc(4, "92", "320602")[:10]]
-    before = {q: (names(r), r.total, r.facets) for q in queries for r in [search(shops, q)]}
+    before = {q: (names(r), r.total, r.facets) for q in queries for r in [search(shops.index_dir, q)]}
     monkeypatch.setattr(search_index, "PARALLEL_FROM", 0)
     monkeypatch.setattr(source, "BATCH", 2)  # four batches, shared by the two processes
 
-    index_all(db, shops)
+    index_all(db, shops.index_dir)
 
-    assert {q: (names(r), r.total, r.facets) for q in queries for r in [search(shops, q)]} == before
-    assert check(db, shops).ok and check(db, shops).segments == 2
+    assert {q: (names(r), r.total, r.facets) for q in queries for r in [search(shops.index_dir, q)]} == before
+    assert check(db, shops.index_dir).ok and check(db, shops.index_dir).segments == 2
 
 
 def test_a_failed_build_keeps_the_index_that_answers(shops, db, monkeypatch):
-    current = read_pointer(shops)
+    current = read_pointer(shops.index_dir)
     monkeypatch.setattr(search_index, "PARALLEL_FROM", 0)
 
     def broken(row, regions):
@@ -159,52 +159,52 @@ def test_a_failed_build_keeps_the_index_that_answers(shops, db, monkeypatch):
     monkeypatch.setattr(source, "document", broken)  # the indexing processes inherit it
 
     with pytest.raises(BuildError, match="坏行"):
-        index_all(db, shops)
+        index_all(db, shops.index_dir)
 
-    assert read_pointer(shops) == current and sorted(p.name for p in shops.index_dir.glob("v*")) == [current[0]]
-    assert names(search(shops, "狼山"))[0] == "南通市崇川区狼山药房"
+    assert read_pointer(shops.index_dir) == current and sorted(p.name for p in shops.index_dir.glob("v*")) == [current[0]]
+    assert names(search(shops.index_dir, "狼山"))[0] == "南通市崇川区狼山药房"
 
 
 def test_an_index_of_an_older_layout_asks_for_a_rebuild(shops, db):
-    (shops.index_dir / read_pointer(shops)[0] / "FORMAT").write_text("1")
+    (shops.index_dir / read_pointer(shops.index_dir)[0] / "FORMAT").write_text("1")
 
     with pytest.raises(SearchUnavailable, match="旧的格式.*gongshi index --rebuild"):
-        search(shops, "和顺")
-    assert "旧的格式" in check(db, shops).summary()
-    index_all(db, shops)
-    assert names(search(shops, "狼山"))[0] == "南通市崇川区狼山药房"
+        search(shops.index_dir, "和顺")
+    assert "旧的格式" in check(db, shops.index_dir).summary()
+    index_all(db, shops.index_dir)
+    assert names(search(shops.index_dir, "狼山"))[0] == "南通市崇川区狼山药房"
 
 
 def test_no_index_yet_says_how_to_build_it(settings):
     with pytest.raises(SearchUnavailable, match="gongshi index --rebuild"):
-        search(settings, "和顺")
+        search(settings.index_dir, "和顺")
 
 
 def test_update_follows_exactly_the_changed_rows_and_check_finds_drift(shops, db, tmp_path):
     renamed = write_csv(tmp_path / "renamed.csv", ENTITY_HEADER, [entity(7, "南通市崇川区钟秀大药房")])
     report = load(db, shops, renamed, "entity")
-    assert check(db, shops).stale == [f"enterprise:{id_}" for id_ in report.changed["market_entity"]]
+    assert check(db, shops.index_dir).stale == [f"enterprise:{id_}" for id_ in report.changed["market_entity"]]
 
-    assert update(db, shops, report.changed) == 1
+    assert update(db, shops.index_dir, report.changed) == 1
 
-    assert check(db, shops).ok
-    hit = search(shops, "狼山药房").hits[0]
+    assert check(db, shops.index_dir).ok
+    hit = search(shops.index_dir, "狼山药房").hits[0]
     assert hit.name == "南通市崇川区钟秀大药房" and "曾用名：南通市崇川区<mark>狼山药房</mark>" in hit.highlight
     report = load(db, shops, write_csv(tmp_path / "new.csv", ENTITY_HEADER, [entity(8, "海安市和顺超市", "320621")]),
                   "entity")
-    assert check(db, shops).missing == [f"enterprise:{id_}" for id_ in report.changed["market_entity"]]
+    assert check(db, shops.index_dir).missing == [f"enterprise:{id_}" for id_ in report.changed["market_entity"]]
 
 
 def test_a_rebuild_switches_readers_to_the_new_index_and_keeps_the_previous_one(shops, db, tmp_path):
-    assert search(shops, "钟秀").hits == []
-    old = read_pointer(shops)[0]
+    assert search(shops.index_dir, "钟秀").hits == []
+    old = read_pointer(shops.index_dir)[0]
     load(db, shops, write_csv(tmp_path / "new.csv", ENTITY_HEADER, [entity(9, "南通市崇川区钟秀便利店")]), "entity")
 
-    index_all(db, shops)
+    index_all(db, shops.index_dir)
 
-    assert names(search(shops, "钟秀")) == ["南通市崇川区钟秀便利店"]
-    assert read_pointer(shops)[0] != old and (shops.index_dir / old).is_dir()
-    index_all(db, shops)
+    assert names(search(shops.index_dir, "钟秀")) == ["南通市崇川区钟秀便利店"]
+    assert read_pointer(shops.index_dir)[0] != old and (shops.index_dir / old).is_dir()
+    index_all(db, shops.index_dir)
     assert not (shops.index_dir / old).exists()
 
 
@@ -217,7 +217,7 @@ def test_cli_ingest_updates_the_index_and_index_commands_report_and_repair(tmp_p
     first = write_csv(tmp_path / "a.csv", ENTITY_HEADER, [entity(1, "南通市崇川区和顺小吃店")])
 
     assert run("ingest", first, "--kind", "entity").exit_code == 0
-    assert names(search(settings, "和顺")) == ["南通市崇川区和顺小吃店"]
+    assert names(search(settings.index_dir, "和顺")) == ["南通市崇川区和顺小吃店"]
     assert run("index", "--check").exit_code == 0
 
     # An index that cannot be written: the ingest stays, the command says so, check sees it.
@@ -232,4 +232,4 @@ def test_cli_ingest_updates_the_index_and_index_commands_report_and_repair(tmp_p
     result = run("index", "--rebuild")
     assert result.exit_code == 0 and "2 条" in result.output
     assert run("index", "--check").exit_code == 0
-    assert set(names(search(settings, "和顺"))) == {"南通市崇川区和顺小吃店", "如皋市和顺面馆"}
+    assert set(names(search(settings.index_dir, "和顺"))) == {"南通市崇川区和顺小吃店", "如皋市和顺面馆"}

@@ -3,11 +3,12 @@ generated city and seed 004's tasks are ingested as a citizen's portal would hav
 index is built from the store, and every case must hold."""
 from __future__ import annotations
 
-from ingest.generate import generate_city
-from ingest.pipeline import Options, ingest
-from search import index_all, search
-from search.relevance import Answer, evaluate, load
-from search.text import fold
+from gongshi.democity import generate_city
+from tests.factories import ingest
+from gongshi.ingest.pipeline import Options
+from gongshi.search import index_all, search
+from gongshi.search.relevance import Answer, evaluate, load
+from gongshi.search.text import fold
 from tests.conftest import SAMPLE
 
 
@@ -20,7 +21,7 @@ def load_city(db, settings, tmp_path, entities: int, seed: int) -> None:
 
 
 def answer(settings, query: str) -> Answer:
-    result = search(settings, query)
+    result = search(settings.index_dir, query)
     hits = [(h.type, h.name, [fold(t) for t in [h.name, *h.extra.get("former_names", []), h.extra.get("address"),
                                                   h.extra.get("region"), h.extra.get("field")] if t])
             for h in result.hits]
@@ -31,7 +32,7 @@ def test_relevance_set(db, settings, tmp_path):
     city, cases = load()
     assert len(cases) >= 60
     load_city(db, settings, tmp_path, city["entities"], city["seed"])
-    index_all(db, settings)
+    index_all(db, settings.index_dir)
 
     failures = evaluate(lambda q: answer(settings, q), cases)
 
@@ -41,9 +42,9 @@ def test_relevance_set(db, settings, tmp_path):
 def test_common_pieces_rank_exact_names_first_and_count_many(db, settings, tmp_path):
     city, _ = load()
     load_city(db, settings, tmp_path, city["entities"], city["seed"])
-    index_all(db, settings)
+    index_all(db, settings.index_dir)
 
-    result = search(settings, "南通市", per_page=50)
+    result = search(settings.index_dir, "南通市", per_page=50)
 
     assert result.total > 500
     matches = [h.extra["match"] for h in result.hits]

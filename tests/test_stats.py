@@ -26,12 +26,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from ingest.errors import IngestError
-from ingest.pipeline import Options, ingest
-from store import stats
-from store.models import Department, MarketEntity
-from store.workdays import is_on_time
-from tests.factories import uscc, write_csv
+from gongshi.ingest.errors import IngestError
+from gongshi.ingest.pipeline import Options
+from gongshi.store import stats
+from gongshi.store.models import Department, MarketEntity
+from gongshi.store.workdays import is_on_time
+from tests.factories import uscc, write_csv, ingest
 
 E = {n: uscc(900 + n) for n in range(1, 7)}
 CITY, DISTRICT = "南通市市场监督管理局", "南通市崇川区市场监督管理局"

@@ -12,10 +12,11 @@ import chinese_calendar
 import pytest
 from sqlalchemy import select
 
-from ingest.generate import generate_city
-from ingest.pipeline import Options, ingest
-from store import stats
-from store.models import CreditEvent, Department, Inspection, InspectionDepartment, Region, Task, TaskDepartment
+from gongshi.democity import generate_city
+from tests.factories import ingest
+from gongshi.ingest.pipeline import Options
+from gongshi.store import stats
+from gongshi.store.models import CreditEvent, Department, Inspection, InspectionDepartment, Region, Task, TaskDepartment
 
 
 @pytest.fixture(scope="module")

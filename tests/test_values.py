@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from stdnum.cn import uscc as stdnum_uscc
 
-from ingest import values as v
+from gongshi.ingest import values as v
 from tests.factories import uscc
 
 

@@ -2,7 +2,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from store.models import Base
+from gongshi.store.models import Base
 
 config = context.config
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-import search
-from portal import create_app
-from portal.config import Settings
-from store import queries
-from store.db import Database
+from gongshi import search
+from gongshi.app import create_app
+from gongshi.config import Settings
+from gongshi.store import queries
+from gongshi.store.db import Database
 from tests.conftest import ROOT
 
 CHROMIUM = Path(os.environ.get("GONGSHI_CHROMIUM", "/usr/bin/chromium"))
@@ -78,7 +78,7 @@ def _rare_piece(settings: Settings) -> tuple[str, str, str]:
         name, key = entity.name, entity.public_key
     db.dispose()
     pieces = {name[i:i + 2] for i in range(len(name) - 1)}
-    piece = min(sorted(pieces), key=lambda q: search.search(settings, q, type="enterprise").total)
+    piece = min(sorted(pieces), key=lambda q: search.search(settings.index_dir, q, type="enterprise").total)
     return piece, name, key
 
 

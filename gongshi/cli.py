@@ -8,15 +8,18 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from ingest.errors import IngestError
-from ingest.fetch import FetchError, fetch, is_url
-from ingest.headers import KINDS
-from ingest.pipeline import Options, Report, ingest
-from portal.config import Settings
-from store.db import Database
-from store.models import SourceFeed, utcnow
+from gongshi.ingest.errors import IngestError
+from gongshi.ingest.fetch import FetchError, fetch, is_url
+from gongshi.ingest.headers import KINDS
+from gongshi.ingest.pipeline import Options, Report
+from gongshi.store.db import Database
+from gongshi.store.models import SourceFeed, utcnow
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "ingest" / "sample"
+from gongshi import search
+from gongshi.config import Settings
+from gongshi.service import ingest_and_index
+
+SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 
 
 def _open(settings: Settings) -> Database:
@@ -62,7 +65,7 @@ def ingest_command(settings: Settings, sources, kind, plan_name, year, publisher
 
 def _ingest_one(db: Database, settings: Settings, uri: str, options: Options, fetched=None) -> Report | None:
     try:
-        report = ingest(db, settings, uri, options, fetched=fetched)
+        outcome = ingest_and_index(db, settings, uri, options, fetched=fetched)
     except IngestError as exc:
         click.echo(f"{uri}: 拒绝导入，未写入任何数据（{len(exc.problems)} 个问题）/ refused, nothing written:", err=True)
         for problem in exc.problems:
@@ -71,21 +74,11 @@ def _ingest_one(db: Database, settings: Settings, uri: str, options: Options, fe
     except FetchError as exc:
         click.echo(f"{exc}", err=True)
         return None
-    click.echo(report.summary())
-    if report.status == "loaded":
-        _update_index(db, settings, report)
-    return report
-
-
-def _update_index(db: Database, settings: Settings, report: Report) -> None:
-    """After the ingest's commit: the ingest stays, and `index --check` reports any drift."""
-    import search
-
-    try:
-        search.update(db, settings, report.changed)
-    except Exception as exc:  # noqa: BLE001 — any failure leaves the committed ingest in place
-        click.echo(f"{report.uri}: 数据已导入，但搜索索引更新失败（{exc}）；"
+    click.echo(outcome.report.summary())
+    if outcome.index_error:
+        click.echo(f"{uri}: 数据已导入，但搜索索引更新失败（{outcome.index_error}）；"
                    "请运行 gongshi index --check 查看差异，gongshi index --rebuild 重建索引", err=True)
+    return outcome.report
 
 
 @main.command("index")
@@ -98,16 +91,15 @@ def index_command(settings: Settings, check_only: bool, rebuild: bool) -> None:
     重建期间网站继续使用旧索引，完成后自动切换。
     Web processes keep answering from the old index while a rebuild runs.
     """
-    import search
 
     if check_only == rebuild:
         raise click.UsageError("请指定 --check 或 --rebuild 之一")
     db = _open(settings)
     if rebuild:
-        count = search.index_all(db, settings, progress=sys.stderr.isatty())
+        count = search.index_all(db, settings.index_dir, progress=sys.stderr.isatty())
         click.echo(f"搜索索引已重建：{count} 条文档")
         return
-    drift = search.check(db, settings)
+    drift = search.check(db, settings.index_dir)
     click.echo(drift.summary())
     sys.exit(0 if drift.ok else 1)
 
@@ -181,7 +173,7 @@ def _record_feed(db: Database, url: str, entry: dict, fetched, status: str) -> N
 @click.pass_obj
 def demo(settings: Settings, entities: int, seed: int) -> None:
     """载入内置示例数据：江苏2021年任务表、抽查事项清单和一个生成的城市 / load the bundled sample data."""
-    from ingest.generate import generate_city
+    from gongshi.democity import generate_city
 
     db = _open(settings)
     out = settings.instance_dir / "sample" / f"city-{entities}-{seed}"
@@ -211,7 +203,7 @@ def serve(settings: Settings, host: str, port: int, threads: int) -> None:
     """运行门户网站（waitress WSGI 服务器）/ run the portal on waitress, a production WSGI server."""
     import waitress
 
-    from portal import create_app
+    from gongshi.app import create_app
 
     _open(settings).dispose()
     click.echo(f"公示门户：http://{host}:{port}/")
@@ -234,7 +226,7 @@ def stats_rebuild(settings: Settings) -> None:
     导入时会自动增量更新；仅在升级后或怀疑不一致时需要。
     Ingest keeps them up to date; needed only after an upgrade or to repair drift.
     """
-    from store import stats
+    from gongshi.store import stats
 
     db = _open(settings)
     with db.session() as session:
@@ -247,7 +239,7 @@ def stats_rebuild(settings: Settings) -> None:
 @click.pass_obj
 def sources(settings: Settings, limit: int) -> None:
     """列出最近导入的来源及其结果 / list the latest loaded sources and what they changed."""
-    from store.models import IngestRun
+    from gongshi.store.models import IngestRun
 
     db = _open(settings)
     with db.session() as session:
@@ -270,7 +262,7 @@ def corrections_command(settings: Settings, ref: str | None, status: str | None,
     gongshi corrections
     gongshi corrections --resolve GZ-2026-000123 --status 已更正 --reply "已于3月5日重新公示"
     """
-    from store import corrections
+    from gongshi.store import corrections
 
     if ref is None and (status or reply):
         raise click.UsageError("--status 与 --reply 须与 --resolve 一起使用")

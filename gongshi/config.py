@@ -7,6 +7,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gongshi.ingest.pipeline import ARCHIVE_DIR
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -22,7 +24,7 @@ class Settings:
 
     @property
     def archive_dir(self) -> Path:
-        return self.instance_dir / "archive"
+        return self.instance_dir / ARCHIVE_DIR
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":

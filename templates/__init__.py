@@ -1,0 +1,1 @@
+"""The portal's Jinja templates, shipped as package data of `gongshi.templates`."""
