@@ -13,7 +13,8 @@ from gongshi.api import problems
 from gongshi.api.downloads import bp as downloads_bp
 from gongshi.api.http import conditional
 from gongshi.api.openapi import spec_dict
-from gongshi.api.v1 import api, bp as v1
+from gongshi.api.v1 import api
+from gongshi.api.v1 import bp as v1
 
 # Generous for a journalist's script (a sequential client rarely passes 20 a second); a
 # deployment behind a proxy must pass the client address through (werkzeug's ProxyFix).

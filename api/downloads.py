@@ -16,10 +16,10 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from gongshi.api.datasets import DATASETS, Dataset, FORMATS
+from gongshi.api.context import get_db
+from gongshi.api.datasets import DATASETS, FORMATS, Dataset
 from gongshi.api.problems import ApiError
 from gongshi.api.schemas import DownloadArgs, load_args
-from gongshi.api.context import get_db
 from gongshi.store import queries
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads",

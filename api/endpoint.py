@@ -12,9 +12,9 @@ from functools import wraps
 from flask import Blueprint, jsonify, request, url_for
 from marshmallow import Schema
 
+from gongshi.api.context import get_db
 from gongshi.api.problems import ApiError, invalid
 from gongshi.api.schemas import LOOKUPS, MAX_ID, Args, Lookups, load_args
-from gongshi.api.context import get_db
 from gongshi.store import queries
 
 

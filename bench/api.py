@@ -24,10 +24,10 @@ sys.path[0] = str(ROOT)  # the project's `api` package, not this script
 
 from sqlalchemy import func, select  # noqa: E402
 
-from gongshi.democity import generate_city  # noqa: E402
-from gongshi.ingest.pipeline import Options, ingest  # noqa: E402
 from gongshi.app import create_app  # noqa: E402
 from gongshi.config import Settings  # noqa: E402
+from gongshi.democity import generate_city  # noqa: E402
+from gongshi.ingest.pipeline import Options, ingest  # noqa: E402
 from gongshi.store.db import Database  # noqa: E402
 from gongshi.store.models import MarketEntity  # noqa: E402
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from gongshi.config import Settings  # noqa: E402
 from gongshi.democity import generate_city  # noqa: E402
 from gongshi.ingest.pipeline import Options, ingest  # noqa: E402
-from gongshi.config import Settings  # noqa: E402
 from gongshi.store.db import Database  # noqa: E402
 
 

@@ -8,16 +8,15 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from gongshi import search
+from gongshi.config import Settings
 from gongshi.ingest.errors import IngestError
 from gongshi.ingest.fetch import FetchError, fetch, is_url
 from gongshi.ingest.headers import KINDS
 from gongshi.ingest.pipeline import Options, Report
+from gongshi.service import ingest_and_index
 from gongshi.store.db import Database
 from gongshi.store.models import SourceFeed, utcnow
-
-from gongshi import search
-from gongshi.config import Settings
-from gongshi.service import ingest_and_index
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 

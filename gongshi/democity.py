@@ -571,6 +571,11 @@ class Entities:
 
     KINDS = ("indiv", "company", "share", "coop")
 
+    def add(self, **values: int) -> None:
+        """Append one entity: a value for every per-entity array."""
+        for name, value in values.items():
+            getattr(self, name).append(value)
+
     def name(self, i: int) -> str:
         ind = INDUSTRIES[self.industry[i]]
         region = REGIONS[self.region[i]]
@@ -677,7 +682,7 @@ class _Credit:
 
 
 def _open(path: Path):
-    f = open(path, "w", encoding="utf-8-sig", newline="")
+    f = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 — closed by the caller's ExitStack
     return f, csv.writer(f)
 
 
@@ -773,10 +778,8 @@ def _write_entities(path, n, years, rng, cal, dates, credit, bar):
             r = random_()
             risk = 0 if r < 0.15 else (1 if r < 0.80 else (2 if r < 0.95 else 3))
 
-            ents.region.append(ri); ents.industry.append(ii); ents.kind.append(ki); ents.word.append(word)
-            ents.suffix.append(suffix); ents.prefix.append(prefix); ents.town.append(town)
-            ents.zihao.append(zh); ents.city_reg.append(city_reg); ents.founded.append(founded)
-            ents.status.append(status); ents.risk.append(risk); ents.listed.append(0)
+            ents.add(region=ri, industry=ii, kind=ki, word=word, suffix=suffix, prefix=prefix, town=town,
+                     zihao=zh, city_reg=city_reg, founded=founded, status=status, risk=risk, listed=0)
             for tag in ind.tags:
                 pool = pools.get(tag)
                 if pool is None:
@@ -1106,7 +1109,7 @@ def _inspect(t: Task, i: int, ents: Entities, rng, cal, dates, credit, writerow,
             result = R_PENDING
         if result == R_FIXED:
             follow = "责令改正"
-        elif result == R_PENDING or result == R_FALSE:
+        elif result in (R_PENDING, R_FALSE):
             r2 = random_()
             follow = "已立案调查" if r2 < 0.8 else ("移送司法机关" if r2 < 0.85 else "责令改正")
         elif result == R_UNDISCLOSED:

@@ -21,7 +21,6 @@ from gongshi.store.db import Database
 from gongshi.store.models import IngestRun, Source, utcnow
 from gongshi.store.stats import refresh as refresh_stats
 
-
 ARCHIVE_DIR = "archive"  # under the instance folder: raw files by sha256
 PRIMARY_TABLE = {"checklist": "check_item", "task": "task", "result": "inspection", "credit": "credit_event",
                  "entity": "market_entity"}

@@ -119,7 +119,7 @@ def _data_rows(raw: Iterator[list[object]], width: int) -> Iterator[tuple[int, l
 
 def _csv_rows(text: str) -> Iterator[list[object]]:
     first_lines = text[:4096].splitlines()[:HEADER_SCAN_ROWS]
-    delimiter = "\t" if sum(l.count("\t") for l in first_lines) > sum(l.count(",") for l in first_lines) else ","
+    delimiter = "\t" if sum(line.count("\t") for line in first_lines) > sum(line.count(",") for line in first_lines) else ","
     yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
 

@@ -7,14 +7,24 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import (Blueprint, Flask, abort, flash, get_flashed_messages, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from gongshi.ingest.values import mask_personal
 from gongshi.api.context import get_db
+from gongshi.ingest.values import mask_personal
 from gongshi.store import corrections
 
 bp = Blueprint("corrections", __name__)

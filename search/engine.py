@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from pathlib import Path
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from heapq import merge
 from itertools import accumulate, islice
+from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
 from whoosh.codec.whoosh3 import W3LeafMatcher

@@ -188,7 +188,7 @@ def check(db: Database, index_dir: Path) -> Drift:
         return Drift(version=None, problem=str(exc))
     stamps = {}
     with ix.reader() as reader:
-        for docnum, stored in reader.iter_docs():
+        for _, stored in reader.iter_docs():
             stamps[stored["id"]] = stored["s"]["h"]
         segments = len(reader.leaf_readers())
     drift = Drift(version=version, documents=len(stamps), segments=segments)

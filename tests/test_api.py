@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from gongshi.app import create_app
 from gongshi.democity import generate_city
 from gongshi.ingest.pipeline import Options
-from gongshi.app import create_app
 from gongshi.store.db import Database
 from gongshi.store.models import CreditEvent, Inspection, MarketEntity
 from tests.conftest import SAMPLE
-from tests.factories import uscc, write_csv, ingest
+from tests.factories import ingest, uscc, write_csv
 
 PROBLEM = "application/problem+json"
 ENTITY_HEADER = ["统一社会信用代码", "企业名称", "市场主体类型", "行政区划代码", "住所"]

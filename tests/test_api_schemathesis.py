@@ -7,10 +7,10 @@ import dataclasses
 
 import pytest
 import schemathesis
-from gongshi import search
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 
+from gongshi import search
 from gongshi.api import api, v1
 from gongshi.api.openapi import spec_dict
 from gongshi.app import create_app

@@ -73,7 +73,7 @@ class PublishedFile(http.server.BaseHTTPRequestHandler):
     downloads = 0
 
     def do_GET(self):
-        etag = '"%s"' % hashlib.sha256(self.body).hexdigest()[:16]
+        etag = f'"{hashlib.sha256(self.body).hexdigest()[:16]}"'
         if self.headers.get("If-None-Match") == etag:
             self.send_response(304)
             self.end_headers()

@@ -14,7 +14,7 @@ import gongshi.api.downloads as downloads
 from gongshi.api.datasets import DATASETS, TITLES
 from gongshi.store import stats
 from gongshi.store.models import MarketEntity
-from tests.factories import uscc, write_csv, ingest
+from tests.factories import ingest, uscc, write_csv
 from tests.test_api import ENTITY_HEADER, PROBLEM, city, city_files, client, walk  # noqa: F401  (fixtures)
 
 # Names and addresses that trip up CSV and Excel: separators, quotes, a line break, a formula,

@@ -10,10 +10,18 @@ from pathlib import Path
 import pytest
 from stdnum.cn import uscc as stdnum_uscc
 
-from gongshi.democity import (CHECKLIST_HEADERS, CREDIT_HEADERS, ENTITY_HEADERS, RESULT_HEADERS, TASK_HEADERS,
-                             USCC_ALPHABET, generate_city, write_checklist)
-
+from gongshi.democity import (
+    CHECKLIST_HEADERS,
+    CREDIT_HEADERS,
+    ENTITY_HEADERS,
+    RESULT_HEADERS,
+    TASK_HEADERS,
+    USCC_ALPHABET,
+    generate_city,
+    write_checklist,
+)
 from tests.conftest import SAMPLE
+
 KNOWN_RESULTS = {
     "未发现问题", "未按规定公示应当公示的信息", "公示信息隐瞒真实情况弄虚作假", "通过登记的住所（经营场所）无法联系",
     "不配合检查情节严重", "发现问题经责令已改正", "发现问题待后续处理", "未发现开展本次抽查涉及的经营活动",

@@ -8,7 +8,7 @@ from gongshi.ingest.errors import IngestError
 from gongshi.ingest.pipeline import Options
 from gongshi.store.models import EntityName, Finding, Inspection, MarketEntity, Revision, Task
 from gongshi.store.stats import clear as clear_stats
-from tests.factories import dump, excel_date, uscc, write_csv, write_xlsx, ingest
+from tests.factories import dump, excel_date, ingest, uscc, write_csv, write_xlsx
 
 TITLE = "南通市市场监督管理局2023年度“双随机、一公开”抽查检查结果公示"
 # A city's own spelling of the result columns: every header is an alias, and two are extra.
@@ -77,7 +77,7 @@ def test_the_same_results_as_xlsx_and_as_gb18030_csv_give_the_same_store(db, set
         clear_stats(s)
         for model in (Finding, EntityName):
             s.execute(model.__table__.delete())
-        from gongshi.store.models import InspectionDepartment, IngestRun, Plan, Source
+        from gongshi.store.models import IngestRun, InspectionDepartment, Plan, Source
         for model in (InspectionDepartment, Inspection, Task, Plan, MarketEntity, IngestRun, Source):
             s.execute(model.__table__.delete())
     report = ingest(db, settings, str(xlsx))

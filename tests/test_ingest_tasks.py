@@ -9,7 +9,7 @@ from gongshi.ingest.errors import IngestError
 from gongshi.ingest.pipeline import Options
 from gongshi.store.models import CheckItem, CreditEvent, Department, EntityName, MarketEntity, Plan, Revision, Task
 from tests.conftest import SAMPLE
-from tests.factories import uscc, write_csv, write_xlsx, ingest
+from tests.factories import ingest, uscc, write_csv, write_xlsx
 
 SEED_004 = SAMPLE / "jiangsu_2021_tasks.csv"
 

@@ -1,6 +1,6 @@
 """The portal's home page, through its HTTP interface."""
 from gongshi.app import create_app
-from tests.factories import uscc, write_csv, ingest
+from tests.factories import ingest, uscc, write_csv
 
 HEADER = ["统一社会信用代码", "企业名称", "抽查任务编号", "抽查任务名称", "抽查机关", "检查结果", "检查完成日期"]
 

@@ -10,9 +10,9 @@ import pytest
 from openpyxl import load_workbook
 
 from gongshi import search
-from gongshi.ingest.pipeline import Options
 from gongshi.app import create_app
-from tests.factories import uscc, write_csv, ingest
+from gongshi.ingest.pipeline import Options
+from tests.factories import ingest, uscc, write_csv
 
 SHOP, JOINT_SHOP, QUIET, XSS = uscc(1), uscc(2), uscc(3), uscc(4)
 TASK, JOINT_TASK, PLAN = "320600-2024-SJ-001", "320600-2024-LH-001", "320600-2024-SJ"

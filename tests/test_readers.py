@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from gongshi.ingest.errors import IngestError
 from gongshi.store.models import Inspection, MarketEntity
-from tests.factories import uscc, write_csv, ingest
+from tests.factories import ingest, uscc, write_csv
 
 HEADER = ["统一社会信用代码", "企业名称", "抽查任务名称", "抽查机关", "检查结果", "检查完成日期"]
 ROW = [uscc(11), "海门区叠石桥家纺（门市部）", "家纺产品质量抽查", "南通市海门区市场监督管理局", "未发现问题", "2022/11/3"]

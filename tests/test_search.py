@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from gongshi.ingest.pipeline import Options
 from gongshi.cli import main
 from gongshi.config import Settings
+from gongshi.ingest.pipeline import Options
 from gongshi.search import MAX_RESULTS, QueryError, SearchUnavailable, check, index_all, search, source, update
 from gongshi.search import index as search_index
 from gongshi.search.build import BuildError
 from gongshi.search.index import read_pointer
-from tests.factories import uscc, write_csv, ingest
+from tests.factories import ingest, uscc, write_csv
 
 ENTITY_HEADER = ["统一社会信用代码", "企业名称", "市场主体类型", "行政区划代码", "住所"]
 RESULT_HEADER = ["统一社会信用代码", "企业名称", "抽查任务编号", "抽查任务名称", "抽查机关", "检查结果", "检查完成日期",

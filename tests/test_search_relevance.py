@@ -4,12 +4,12 @@ index is built from the store, and every case must hold."""
 from __future__ import annotations
 
 from gongshi.democity import generate_city
-from tests.factories import ingest
 from gongshi.ingest.pipeline import Options
 from gongshi.search import index_all, search
 from gongshi.search.relevance import Answer, evaluate, load
 from gongshi.search.text import fold
 from tests.conftest import SAMPLE
+from tests.factories import ingest
 
 
 def load_city(db, settings, tmp_path, entities: int, seed: int) -> None:

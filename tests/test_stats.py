@@ -31,7 +31,7 @@ from gongshi.ingest.pipeline import Options
 from gongshi.store import stats
 from gongshi.store.models import Department, MarketEntity
 from gongshi.store.workdays import is_on_time
-from tests.factories import uscc, write_csv, ingest
+from tests.factories import ingest, uscc, write_csv
 
 E = {n: uscc(900 + n) for n in range(1, 7)}
 CITY, DISTRICT = "南通市市场监督管理局", "南通市崇川区市场监督管理局"

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from gongshi.democity import generate_city
-from tests.factories import ingest
 from gongshi.ingest.pipeline import Options
 from gongshi.store import stats
 from gongshi.store.models import CreditEvent, Department, Inspection, InspectionDepartment, Region, Task, TaskDepartment
+from tests.factories import ingest
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def _expected(session):
             continue
         window = [(i, y) for i, y in by_entity[e.entity_id]
                   if i.completed_on <= e.decided_on <= i.completed_on + dt.timedelta(days=180)]
-        part = lambda i: e.department_id in took_part[("i", i.id)] | took_part[("t", i.task_id)]  # noqa: E731
+        part = lambda i, e=e: e.department_id in took_part[("i", i.id)] | took_part[("t", i.task_id)]  # noqa: E731
         if window:
             i, year = max(window, key=lambda p: (part(p[0]), p[0].completed_on, p[0].id))
             if part(i):

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from stdnum.cn import uscc as stdnum_uscc
+from stdnum.exceptions import ValidationError
 
 from gongshi.ingest import values as v
 from tests.factories import uscc
@@ -52,7 +53,7 @@ def test_amounts_honour_the_unit_of_header_or_cell(text, unit, yuan):
 
 def test_uscc_accepts_codes_of_letter_authorities_that_stdnum_validate_rejects():
     code = uscc(7, authority="Y1")  # 农民专业合作社 registered by a Y-series authority
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         stdnum_uscc.validate(code)
     assert v.normalise_uscc(code.lower()[:6] + " " + code.lower()[6:]) == code
 

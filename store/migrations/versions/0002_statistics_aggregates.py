@@ -6,9 +6,8 @@ Revision ID: 0002_stats
 Revises: 0001
 Create Date: 2026-11-27 03:23:41.678902
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002_stats'
 down_revision = '0001'

@@ -4,9 +4,8 @@ Revision ID: 0003_corrections
 Revises: 0002_stats
 Create Date: 2026-11-27 04:30:54.871839
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003_corrections'
 down_revision = '0002_stats'
