@@ -12,8 +12,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, valida
 from marshmallow.experimental.context import Context
 
 from gongshi.api.problems import invalid
-from gongshi.ingest.values import KNOWN_RESULTS
 from gongshi.store.queries import on_time
+from gongshi.store.vocabulary import KNOWN_RESULTS
 
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 USCC_RE = re.compile(USCC_PATTERN)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gongshi.ingest.values import fold
 from gongshi.store.models import Department, DepartmentAlias, Region
+from gongshi.store.vocabulary import fold
 
 _LEVEL_PREFIX = re.compile(r"^(省|市|县|区|州|旗|本级)")
 _NATIONAL_PREFIX = ("国家税务总局", "中华人民共和国", "中国")

@@ -18,7 +18,7 @@ from sqlalchemy import delete, distinct, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from gongshi.ingest.departments import DepartmentResolver
-from gongshi.ingest.values import NO_PROBLEM_RESULTS, known_result, split_list
+from gongshi.ingest.values import split_list
 from gongshi.store.models import (
     CheckItem,
     CreditEvent,
@@ -35,6 +35,7 @@ from gongshi.store.models import (
     TaskDepartment,
     utcnow,
 )
+from gongshi.store.vocabulary import NO_PROBLEM_RESULTS, known_result
 
 BATCH = 2000
 

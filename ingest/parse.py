@@ -13,6 +13,7 @@ from gongshi.ingest import values as v
 from gongshi.ingest.errors import Problem
 from gongshi.ingest.headers import ALIASES, KIND_LABELS, amount_unit, field_for, is_dropped
 from gongshi.ingest.readers import Table
+from gongshi.store.vocabulary import mask_personal
 
 # Columns that hold identifiers or codes: never masked, never re-spaced.
 _IDENTIFIERS = {"uscc", "reg_no", "code", "task_no", "plan_no", "decision_no", "region", "seq"}
@@ -64,7 +65,7 @@ class Row:
 
     def text(self, name: str) -> str | None:
         value = v.clean_text(self.raw(name))
-        return value if name in _IDENTIFIERS else v.mask_personal(value)
+        return value if name in _IDENTIFIERS else mask_personal(value)
 
     def header(self, name: str) -> str:
         return self.mapping.fields[name][1]
@@ -93,7 +94,7 @@ class Row:
     def extras(self) -> dict[str, str]:
         out = {}
         for index, header in self.mapping.extras:
-            value = v.mask_personal(v.clean_text(self.cells[index]))
+            value = mask_personal(v.clean_text(self.cells[index]))
             if value is not None:
                 out[header] = value
         return out

@@ -14,6 +14,8 @@ from functools import lru_cache
 
 from stdnum.cn import uscc as stdnum_uscc
 
+from gongshi.store.vocabulary import CREDIT_KINDS, RISK_CLASSES, fold
+
 
 class ValueProblem(ValueError):
     """A cell value that cannot be normalised; the message is the reason, in Chinese."""
@@ -32,31 +34,6 @@ def clean_text(value: object) -> str | None:
         value = int(value)
     text = _SPACES.sub(" ", str(value)).strip()
     return text or None
-
-
-def fold(text: str) -> str:
-    """A comparison form: full-width to half-width (NFKC), no spaces, upper case."""
-    return _SPACES.sub("", unicodedata.normalize("NFKC", text)).upper()
-
-
-# --- personal data --------------------------------------------------------------------------
-
-# A resident ID number (居民身份证号码): 6-digit region, birth date, sequence, check character.
-_ID_CARD = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{5})((?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_ID_CARD_15 = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{5})(\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3})(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[-－—](\d{3,4})(\d{4})(?!\d)")
-
-
-@lru_cache(maxsize=1 << 16)  # result files repeat the same names, authorities and results
-def mask_personal(text: str | None) -> str | None:
-    """Mask ID-card and phone numbers that slipped into free text: keep region and last digits."""
-    if not text:
-        return text
-    text = _ID_CARD.sub(lambda m: m.group(1) + "*" * 8 + m.group(3)[-4:], text)
-    text = _ID_CARD_15.sub(lambda m: m.group(1) + "*" * 9, text)
-    text = _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
-    return _LANDLINE.sub(lambda m: f"{m.group(1)}-****{m.group(3)}", text)
 
 
 # --- identifiers ----------------------------------------------------------------------------
@@ -261,34 +238,6 @@ def item_class(text: str | None) -> str | None:
     raise ValueProblem("事项类别应为 一般检查事项 或 重点检查事项")
 
 
-# The result values of the national publicity system (FORMATS.md, from Zhejiang's code list).
-KNOWN_RESULTS = (
-    "未发现问题", "未按规定公示应当公示的信息", "公示信息隐瞒真实情况弄虚作假",
-    "通过登记的住所（经营场所）无法联系", "不配合检查情节严重", "发现问题经责令已改正",
-    "发现问题待后续处理", "未发现开展本次抽查涉及的经营活动", "已关闭停业或正在组织清算",
-    "违反其他部门相关规定", "注销", "被吊销", "迁出",
-)
-_KNOWN_FOLDED = {fold(r): r for r in KNOWN_RESULTS}
-# Results that do not count as "problems found" (issue 6's definition).
-NO_PROBLEM_RESULTS = frozenset({"未发现问题", "未发现开展本次抽查涉及的经营活动"})
-
-
-def known_result(text: str | None) -> str | None:
-    """The code-list spelling of a result, matching full-/half-width brackets; None if unknown."""
-    if not text:
-        return None
-    return _KNOWN_FOLDED.get(fold(text))
-
-
-CREDIT_KINDS = {
-    "行政处罚": ("行政处罚", "处罚", "行政处罚信息", "处罚信息"),
-    "列入经营异常名录": ("列入经营异常名录", "列入异常名录", "经营异常名录列入", "列异", "列入经营异常"),
-    "移出经营异常名录": ("移出经营异常名录", "移出异常名录", "经营异常名录移出", "移异", "移出经营异常"),
-    "列入严重违法失信名单": ("列入严重违法失信名单", "列入严重违法失信企业名单", "列入黑名单", "严重违法失信名单列入",
-                   "列入严重违法失信企业名单（黑名单）"),
-    "移出严重违法失信名单": ("移出严重违法失信名单", "移出严重违法失信企业名单", "移出黑名单", "严重违法失信名单移出"),
-    "信用风险分类": ("信用风险分类", "风险分类", "信用风险分类结果", "信用等级"),
-}
 _CREDIT_FOLDED = {fold(alias): kind for kind, aliases in CREDIT_KINDS.items() for alias in aliases}
 
 
@@ -305,7 +254,7 @@ def risk_class(text: str | None) -> str | None:
         return None
     folded = fold(text).removesuffix("类").removesuffix("级")
     value = {"甲": "A", "乙": "B", "丙": "C", "丁": "D"}.get(folded, folded)
-    if value not in {"A", "B", "C", "D"}:
+    if value not in RISK_CLASSES:
         raise ValueProblem("信用风险分类应为 A、B、C 或 D")
     return value
 

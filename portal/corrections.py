@@ -24,8 +24,8 @@ from flask_limiter.util import get_remote_address
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from gongshi.api.context import get_db
-from gongshi.ingest.values import mask_personal
 from gongshi.store import corrections
+from gongshi.store.vocabulary import mask_personal
 
 bp = Blueprint("corrections", __name__)
 

@@ -7,6 +7,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError
 
 from gongshi.ingest import values as v
+from gongshi.store.vocabulary import known_result, mask_personal
 from tests.factories import uscc
 
 
@@ -67,14 +68,14 @@ def test_uscc_refusals_say_what_is_wrong(mutate, reason):
 
 def test_id_card_and_phone_numbers_in_free_text_are_masked():
     text = "经营者王某（身份证号32060219850615123X，电话13812345678，座机0513-85123456）拒不配合"
-    masked = v.mask_personal(text)
+    masked = mask_personal(text)
     assert "32060219850615123X" not in masked and "13812345678" not in masked and "85123456" not in masked
     assert masked.startswith("经营者王某（身份证号320602") and "138****5678" in masked
 
 
 def test_a_uscc_in_free_text_is_not_mistaken_for_an_id_card():
     code = uscc(99)
-    assert v.mask_personal(f"关联企业{code}") == f"关联企业{code}"
+    assert mask_personal(f"关联企业{code}") == f"关联企业{code}"
 
 
 @pytest.mark.parametrize("text,parts", [("教育、市监、公安", ["教育", "市监", "公安"]), ("应急;农村农业", ["应急", "农村农业"]),
@@ -88,4 +89,4 @@ def test_vocabularies():
     assert v.item_class("重点") == "重点检查事项" and v.item_class("一般检查") == "一般检查事项"
     assert v.credit_kind("列入异常名录") == "列入经营异常名录"
     assert v.risk_class("乙类") == "B"
-    assert v.known_result("通过登记的住所(经营场所)无法联系") == "通过登记的住所（经营场所）无法联系"
+    assert known_result("通过登记的住所(经营场所)无法联系") == "通过登记的住所（经营场所）无法联系"
