@@ -36,8 +36,8 @@ def api_docs():
 
 
 conditional(v1)
-conditional(docs)
-conditional(downloads_bp, cached=False)  # streamed: nothing to keep, but 304 still saves the transfer
+conditional(docs, mimetype="text/html")
+conditional(downloads_bp, mimetype=None)  # files: nothing to keep, but 304 still saves the transfer
 
 
 def init_app(app: Flask, rate_limit: str | None = None) -> None:

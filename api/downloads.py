@@ -16,7 +16,7 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from gongshi.api.context import get_db
+from gongshi.api.context import external_url, get_db
 from gongshi.api.datasets import DATASETS, FORMATS, Dataset
 from gongshi.api.problems import ApiError
 from gongshi.api.schemas import DownloadArgs, load_args
@@ -148,7 +148,7 @@ def datapackage_descriptor(updated: dt.datetime | None, sources: list) -> dict:
         "name": "gongshi",
         "title": "公示：双随机、一公开抽查数据",
         "description": "各部门公示的抽查事项清单、抽查计划与任务、抽查检查结果和信用信息，整理为统一格式。",
-        "homepage": url_for("downloads.index", _external=True),
+        "homepage": external_url("downloads.index"),
         "licenses": [{"name": "public-government-information", "title": "政府信息公开：来源部门依法公示的信息"}],
         "sources": [{"title": s.name, "path": s.uri if s.uri.startswith(("http://", "https://")) else s.name,
                      "publisher": s.publisher, "fetched_at": s.fetched_at.isoformat() + "Z"} for s in sources],

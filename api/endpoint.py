@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, request
 from marshmallow import Schema
 
-from gongshi.api.context import get_db
+from gongshi.api.context import external_url, get_db
 from gongshi.api.problems import ApiError, invalid
 from gongshi.api.schemas import LOOKUPS, MAX_ID, Args, Lookups, load_args
 from gongshi.store import queries
@@ -120,7 +120,7 @@ def next_url(after: int | None) -> str | None:
     if after is None:
         return None
     args = {k: v for k, v in request.args.items() if k != "cursor" and v != ""}
-    return url_for(request.endpoint, _external=True, **(request.view_args or {}), **args, cursor=str(after))
+    return external_url(request.endpoint, **(request.view_args or {}), **args, cursor=str(after))
 
 
 def openapi_path(rule: str) -> str:

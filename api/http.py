@@ -12,7 +12,7 @@ import hashlib
 from flask import Blueprint, Response, g, request
 from werkzeug.http import is_resource_modified
 
-from gongshi.api.context import get_cache, get_db
+from gongshi.api.context import external_root, get_cache, get_db
 from gongshi.store import queries
 
 # Bump when the shape of responses changes, so that ETags issued before no longer match.
@@ -29,40 +29,56 @@ def data_version() -> int:
     return g.data_version
 
 
+def _variant() -> str:
+    """Everything a body depends on besides the data version: the absolute URLs in it start with
+    the external root (trusted hosts only, see gongshi.api.context.external_url), then the path
+    and the query. Bodies do not vary with Accept or any other request header."""
+    return f"{external_root()}|{request.full_path}"
+
+
 def _etag() -> str:
-    text = f"{API_REVISION}:{data_version()}:{request.url}"
+    text = f"{API_REVISION}:{data_version()}:{_variant()}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _cache_key() -> str:
-    """The whole URL: `next` links in a body name the scheme and host they were asked on."""
-    return f"api:{data_version()}:{request.url}"
+    return f"api:{data_version()}:{_variant()}"
 
 
-def conditional(bp: Blueprint, cached: bool = True) -> None:
-    """ETag, Last-Modified and Cache-Control on every response of `bp`; 304 on revalidation;
-    with `cached`, 200 responses that are not streamed are kept in the app's flask-caching cache.
-    Called once per blueprint, at import."""
+def _readable() -> bool:
+    """GET and HEAD (which Flask answers with the GET view) are the only cacheable methods."""
+    return request.method in ("GET", "HEAD")
+
+
+def conditional(bp: Blueprint, mimetype: str | None = "application/json") -> None:
+    """ETag, Last-Modified and Cache-Control on the GET/HEAD responses of `bp`; 304 on
+    revalidation; with a `mimetype`, 200 responses to GET of exactly that type (the route's own
+    answer, never an OPTIONS or error body) are kept in the app's flask-caching cache and replayed
+    to GET and HEAD. Called once per blueprint, at import."""
 
     @bp.before_request
     def _revalidate_or_replay():
+        if not _readable():
+            return None
         data_version()
         if not is_resource_modified(request.environ, etag=_etag(), last_modified=g.last_modified):
             return Response(status=304)
-        hit = get_cache().get(_cache_key()) if cached else None
+        hit = get_cache().get(_cache_key()) if mimetype else None
         if hit is not None:
             g.from_cache = True
-            body, mimetype = hit
-            return Response(body, mimetype=mimetype)
+            return Response(hit, mimetype=mimetype)
         return None
 
     @bp.after_request
     def _validators(response: Response) -> Response:
+        if not _readable():
+            return response
         response.set_etag(_etag())
         response.last_modified = g.last_modified
         # Shared caches may keep a copy but must revalidate, so a new ingest shows at once.
         response.cache_control.public = True
         response.cache_control.no_cache = True
-        if cached and response.status_code == 200 and not response.is_streamed and not g.get("from_cache"):
-            get_cache().set(_cache_key(), (response.get_data(), response.mimetype), timeout=CACHE_TIMEOUT)
+        if (mimetype and request.method == "GET" and response.status_code == 200 and response.mimetype == mimetype
+                and not response.is_streamed and not g.get("from_cache")):
+            get_cache().set(_cache_key(), response.get_data(), timeout=CACHE_TIMEOUT)
         return response

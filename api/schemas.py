@@ -7,10 +7,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from flask import url_for
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 from marshmallow.experimental.context import Context
 
+from gongshi.api.context import external_url
 from gongshi.api.problems import invalid
 from gongshi.store.queries import on_time
 from gongshi.store.vocabulary import KNOWN_RESULTS
@@ -322,7 +322,7 @@ class CorrectionSchema(Out):
     """A correction request's public part; the requester's contact details are never published."""
 
     ref = fields.String(required=True, metadata=_meta("更正申请编号，如 GZ-2026-000123（永久不变）"))
-    url = computed(lambda c: url_for("corrections.status", ref=c.ref, _external=True), "string",
+    url = computed(lambda c: external_url("corrections.status", ref=c.ref), "string",
                    "更正申请页面地址")
     fact_table = fields.String(required=True, metadata=_meta("所涉信息的类别：inspection 抽查结果、"
                                                              "credit_event 信用信息、market_entity 登记信息"))

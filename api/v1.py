@@ -1,10 +1,11 @@
 """API v1: the same facts as the pages, at the same URLs with /api/v1 in front."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, url_for
+from flask import Blueprint, current_app
 from sqlalchemy.orm import selectinload
 
 from gongshi import search
+from gongshi.api.context import external_url
 from gongshi.api.endpoint import Api, ListQuery, next_url
 from gongshi.api.problems import ApiError, invalid, not_found
 from gongshi.api.schemas import (
@@ -135,7 +136,7 @@ def _hit(hit) -> dict:
     if hit.type != "enterprise" or USCC_RE.match(hit.key):  # an entity known by its 注册号 has no uscc
         keys[HIT_KEYS[hit.type]] = int(hit.key) if hit.type == "check_item" else hit.key
     route = HIT_URLS.get(hit.type)
-    url = url_for(route[0], _external=True, **{route[1]: hit.key}) if route and keys[route[1]] else None
+    url = external_url(route[0], **{route[1]: hit.key}) if route and keys[route[1]] else None
     return {"type": hit.type, "key": hit.key, **keys, "name": hit.name, "highlight": hit.highlight, "url": url,
             "extra": hit.extra}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import uuid
 from importlib import resources
+from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 from flask_caching import Cache
@@ -13,6 +14,10 @@ from gongshi.config import Settings
 from gongshi.store.db import Database
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Without a configured base URL only these names are served (werkzeug's trusted hosts: a dot
+# matches subdomains; ports are ignored), so a forged Host header never reaches a link.
+LOCAL_HOSTS = ["localhost", ".localhost", "127.0.0.1"]
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def create_app(config: Settings | dict | None = None, database: Database | None = None) -> Flask:
@@ -22,6 +27,7 @@ def create_app(config: Settings | dict | None = None, database: Database | None 
     app = Flask("gongshi", template_folder=str(resources.files("gongshi.templates")))
     app.config.update(GONGSHI=settings, GONGSHI_INDEX_DIR=settings.index_dir,
                       GONGSHI_CORRECTION_RATE_LIMIT=settings.extra.get("correction_rate_limit"))
+    _public_address(app, settings.base_url)
     app.json.ensure_ascii = False
     app.extensions["gongshi.db"] = database or Database(settings.database_url)
     app.extensions["gongshi.cache"] = Cache(app, config={"CACHE_TYPE": settings.cache_type})
@@ -30,6 +36,21 @@ def create_app(config: Settings | dict | None = None, database: Database | None 
     _request_ids(app)
     api.init_app(app, rate_limit=settings.extra.get("api_rate_limit"))
     return app
+
+
+def _public_address(app: Flask, base_url: str | None) -> None:
+    """Serve only the base URL's host (and localhost names, for health checks on the machine):
+    any other Host header is answered 400 by werkzeug's host check. Over https, browsers are
+    told to stay on https and the session cookie is never sent in clear."""
+    trusted = [urlsplit(base_url).hostname] if base_url else []
+    app.config.update(GONGSHI_BASE_URL=base_url, TRUSTED_HOSTS=trusted + LOCAL_HOSTS)
+    if base_url and base_url.startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+        @app.after_request
+        def _hsts(response):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+            return response
 
 
 def _request_ids(app: Flask) -> None:

@@ -6,6 +6,7 @@ import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from gongshi.ingest.pipeline import ARCHIVE_DIR
 
@@ -21,6 +22,13 @@ class Settings:
     extra: dict = field(default_factory=dict)
     # Signs the session cookie that carries the forms' CSRF token (GONGSHI_SECRET_KEY).
     secret_key: str | None = field(default=None, repr=False)
+    # The public address (GONGSHI_BASE_URL, e.g. https://gongshi.example.cn): absolute links are
+    # built on it and only its host is served. None on a laptop: only localhost names are served.
+    base_url: str | None = None
+
+    def __post_init__(self):
+        if self.base_url is not None:
+            object.__setattr__(self, "base_url", base_url(self.base_url))
 
     @property
     def archive_dir(self) -> Path:
@@ -37,6 +45,7 @@ class Settings:
             deadline_working_days=int(env.get("GONGSHI_DEADLINE_WORKING_DAYS") or 20),
             cache_type=env.get("GONGSHI_CACHE_TYPE") or "SimpleCache",
             secret_key=env.get("GONGSHI_SECRET_KEY") or None,
+            base_url=env.get("GONGSHI_BASE_URL") or None,
         )
         values.update(overrides)
         return cls(**values)
@@ -62,3 +71,12 @@ class Settings:
             finally:
                 os.unlink(tmp.name)
         return path.read_text(encoding="ascii").strip()
+
+
+def base_url(text: str) -> str:
+    """`scheme://host[:port]`, without a trailing slash; anything else is a configuration error
+    (a path prefix comes from the proxy's SCRIPT_NAME, not from here)."""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
+        raise ValueError(f"GONGSHI_BASE_URL 应为 https://主机名[:端口]，不含路径，收到“{text}”")
+    return f"{parts.scheme}://{parts.netloc}"

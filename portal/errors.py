@@ -3,11 +3,13 @@ trace. Paths of the open-data API keep the API's own problem+json answers."""
 from __future__ import annotations
 
 from flask import Flask, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 TITLES = {400: "请求参数有误", 404: "未找到此页面", 405: "不支持的请求方法", 500: "服务器内部错误"}
 ADVICE = {400: "请检查地址中的参数后重试。", 404: "地址可能有误，或这条信息尚未公示。可以试试搜索。",
           405: "此地址只能用浏览器打开（GET）。", 500: "我们已记录此错误，请稍后重试。"}
+
+UNTRUSTED_HOST = "400 请求的主机名不属于本站，请使用本站的正式地址访问。\n"
 
 
 def install(app: Flask) -> None:
@@ -24,6 +26,8 @@ def _page(exc: HTTPException):
         if "Allow" in exc.get_response().headers:
             response.headers["Allow"] = exc.get_response().headers["Allow"]
         return response
+    if isinstance(exc, SecurityError):  # a Host outside the trusted ones: no URL can be built
+        return UNTRUSTED_HOST, code, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
     # Werkzeug's default descriptions are English; only our own (Chinese) ones are shown.
     own = exc.description if exc.description and exc.description != type(exc).description else None
     detail = None if isinstance(exc, InternalServerError) else own

@@ -10,6 +10,8 @@ from urllib.parse import quote
 import plotly
 from flask import Blueprint, Flask, Response, abort, request, send_from_directory, url_for
 
+from gongshi.api.context import external_url
+
 # plotly.js as the plotly package ships it: the portal must work on a closed network (no CDN).
 PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
 
@@ -39,7 +41,7 @@ def install(app: Flask) -> None:
     corrections.init_app(app)
     errors.install(app)
     app.after_request(_headers)
-    app.jinja_env.globals.update(page_url=page_url, canonical_url=canonical_url)
+    app.jinja_env.globals.update(page_url=page_url, canonical_url=canonical_url, external_url=external_url)
     app.jinja_env.filters.update(cn_date=cn_date, percent=percent)
 
 
@@ -98,11 +100,13 @@ def page_url(page: int) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
-def canonical_url() -> str:
-    """The page's address with its meaningful parameters only, in a stable order."""
+def canonical_url() -> str | None:
+    """The page's address with its meaningful parameters only, in a stable order (none for an
+    error page whose request matched no route)."""
+    if not request.endpoint:
+        return None
     args = {k: v for k, v in sorted(request.args.items()) if v != "" and not (k == "page" and v == "1")}
-    return url_for(request.endpoint, **(request.view_args or {}), **args, _external=True) \
-        if request.endpoint else request.base_url
+    return external_url(request.endpoint, **(request.view_args or {}), **args)
 
 
 def cn_date(value) -> str:

@@ -1,0 +1,104 @@
+"""Attacks from the open internet on the web side, each kept as a test: a cache poisoned by one
+request, forged Host headers, and what https deployments must add. On SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gongshi.app import create_app
+from gongshi.config import Settings, base_url
+from tests.test_api import busiest_entity, city, city_files  # noqa: F401  (fixtures)
+
+LIST = "/api/v1/departments?limit=7"
+
+
+@pytest.fixture
+def app(city, settings):  # noqa: F811
+    return create_app(settings, database=city)
+
+
+def on(city, settings, base: str):  # noqa: F811
+    """The app as deployed at `base` (GONGSHI_BASE_URL)."""
+    return create_app(Settings.from_env({"GONGSHI_BASE_URL": base}, instance_dir=settings.instance_dir),
+                      database=city).test_client()
+
+
+# --- the response cache -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["OPTIONS", "HEAD", "POST", "DELETE"])
+def test_no_other_method_blanks_the_cached_api_answer(app, method):
+    client = app.test_client()
+    client.open(LIST, method=method)
+    for _ in range(2):  # the second GET is the cached answer
+        response = client.get(LIST)
+        assert response.status_code == 200 and response.mimetype == "application/json"
+        assert len(response.get_json()["items"]) == 7 and response.get_json()["next"]
+
+
+def test_head_is_answered_from_get_with_its_type_and_no_body(app):
+    client = app.test_client()
+    first = client.head(LIST)
+    get = client.get(LIST)
+    cached_head = client.head(LIST)
+    for head in (first, cached_head):
+        assert head.status_code == 200 and head.mimetype == "application/json" and head.get_data() == b""
+        assert head.headers["ETag"] == get.headers["ETag"]
+
+
+def test_an_error_or_a_foreign_type_is_never_replayed(app):
+    client = app.test_client()
+    assert client.get("/api/v1/departments?limit=0").status_code == 400
+    assert client.get("/api/v1/departments?limit=7").status_code == 200
+    assert client.options("/api/docs").status_code == 200
+    docs = client.get("/api/docs")
+    assert docs.mimetype == "text/html" and "OpenAPI" in docs.get_data(as_text=True)
+
+
+# --- the Host header --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("host", ["evil.example", "localhost.evil.example", "a" * 10_000])
+@pytest.mark.parametrize("url", [LIST, "/", "/downloads/datapackage.json", "/api/v1/search?q=南通"])
+def test_a_forged_host_is_refused_with_400(app, host, url):
+    response = app.test_client().get(url, headers={"Host": host})
+    assert response.status_code == 400
+    assert "evil" not in response.get_data(as_text=True) and "aaaa" not in response.get_data(as_text=True)
+    assert "public" not in response.headers.get("Cache-Control", "")
+
+
+def test_on_a_laptop_localhost_names_are_served_and_links_name_them(app):
+    for host in ("localhost", "127.0.0.1:5000", "gongshi.localhost"):
+        body = app.test_client().get(LIST, base_url=f"http://{host}").get_json()
+        assert body["next"].startswith(f"http://{host}/api/v1/departments?")
+
+
+def test_with_a_base_url_every_absolute_link_is_built_on_it(city, settings):  # noqa: F811
+    base = "https://gongshi.example.cn"
+    for host in ("gongshi.example.cn", "127.0.0.1:8000"):  # the public name, or a local health check
+        client = on(city, settings, base)
+        kwargs = {"base_url": f"http://{host}"}
+        assert client.get(LIST, **kwargs).get_json()["next"].startswith(f"{base}/api/v1/departments?")
+        assert client.get("/downloads/datapackage.json", **kwargs).get_json()["homepage"] == f"{base}/downloads/"
+        assert f'<link rel="canonical" href="{base}/data">' in client.get("/data", **kwargs).get_data(as_text=True)
+    assert on(city, settings, base).get(LIST, base_url="http://evil.example").status_code == 400
+
+
+@pytest.mark.parametrize("text", ["gongshi.example.cn", "ftp://gongshi.example.cn", "https://x.cn/portal",
+                                  "https://"])
+def test_a_base_url_with_a_path_or_no_scheme_is_a_configuration_error(text):
+    with pytest.raises(ValueError, match="GONGSHI_BASE_URL"):
+        base_url(text)
+
+
+def test_https_deployments_send_hsts_and_secure_session_cookies(city, settings):  # noqa: F811
+    client = on(city, settings, "https://gongshi.example.cn")
+    response = client.get("/", base_url="https://gongshi.example.cn")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    uscc = busiest_entity(city)
+    record = client.get(f"/api/v1/enterprises/{uscc}").get_json()
+    inspection = record["inspections"][0]["id"]
+    form = client.get(f"/enterprises/{uscc}/corrections/new?fact=inspection:{inspection}",
+                      base_url="https://gongshi.example.cn")
+    assert re.search(r"session=[^;]+;.*Secure", form.headers["Set-Cookie"])
+    plain = on(city, settings, "http://gongshi.example.cn").get("/")
+    assert "Strict-Transport-Security" not in plain.headers
