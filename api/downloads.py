@@ -3,9 +3,7 @@ and XLSX, streamed row by row so that memory stays flat whatever the size, and a
 Data Package (datapackage.json) that describes them all."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -21,6 +19,7 @@ from gongshi.api.datasets import DATASETS, FORMATS, Dataset
 from gongshi.api.problems import ApiError
 from gongshi.api.schemas import DownloadArgs, load_args
 from gongshi.store import queries
+from gongshi.store.tabular import csv_chunks
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads",
                template_folder=str(Path(__file__).parent / "templates"))
@@ -64,31 +63,13 @@ def _rows(spec: Dataset, year: int | None, department: int | None) -> Iterator[d
         yield from spec.rows(session, year, department)
 
 
-def _text(value, money: bool = False) -> str:
-    if value is None:
-        return ""
-    if money:
-        return f"{value:.2f}"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return str(value)
-
-
 def _csv(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(columns)
     money = [c.endswith("_yuan") for c in columns]  # 元, with two decimals
-    for row in rows:
-        writer.writerow([_text(row[c], m) for c, m in zip(columns, money)])
-        if buffer.tell() > CHUNK:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    return csv_chunks(columns, ([_money(row[c]) if m else row[c] for c, m in zip(columns, money)] for row in rows))
+
+
+def _money(value) -> str | None:
+    return None if value is None else f"{value:.2f}"
 
 
 def _json_value(value):

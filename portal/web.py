@@ -2,8 +2,6 @@
 parameter parsing that answers 400 in Chinese, and the plotly.js bundle served locally."""
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from urllib.parse import quote
 
@@ -11,6 +9,7 @@ import plotly
 from flask import Blueprint, Flask, Response, abort, request, send_from_directory, url_for
 
 from gongshi.api.context import external_url
+from gongshi.store.tabular import csv_chunks
 
 # plotly.js as the plotly package ships it: the portal must work on a closed network (no CDN).
 PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
@@ -122,10 +121,6 @@ def percent(value, digits: int = 1) -> str:
 
 
 def csv_response(filename: str, header: list[str], rows) -> Response:
-    """A CSV that Excel opens (UTF-8 with BOM), with Chinese headers."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([["" if v is None else v for v in row] for row in rows])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+    """A CSV that Excel opens (UTF-8 with BOM), with Chinese headers, written by the shared writer."""
+    return Response("".join(csv_chunks(header, rows)), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})

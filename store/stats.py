@@ -40,6 +40,7 @@ from gongshi.store.models import (
     TaskDepartment,
 )
 from gongshi.store.queries import year_department_filters
+from gongshi.store.tabular import sheet_titles
 from gongshi.store.workdays import is_on_time
 
 __all__ = ["DEFINITIONS", "CoverageRow", "Attachment3Row", "PlanRow", "coverage", "headline", "attachment3",
@@ -519,8 +520,9 @@ def attachment3_xlsx(session: Session, year: int) -> bytes:
     by_department: dict[str, list[Attachment3Row]] = defaultdict(list)
     for r in rows:
         by_department[r.department].append(r)
-    for name in [TOTAL] + [n for n in by_department if n != TOTAL]:
-        _form_sheet(wb.create_sheet(name[:31]), year, name, by_department[name])
+    names = [TOTAL] + [n for n in by_department if n != TOTAL]
+    for name, title in zip(names, sheet_titles(names)):
+        _form_sheet(wb.create_sheet(title), year, name, by_department[name])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -45,9 +45,15 @@ def read_csv(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
-def test_csv_round_trips_every_chinese_field(client, city, awkward):  # noqa: F811
+def excel_safe(text: str) -> str:
+    """What a CSV cell holds for `text`: one that Excel would run as a formula (OWASP: starting
+    with = + - @ tab or CR) is prefixed with a single quote, so Excel shows it as written."""
+    return "'" + text if text[:1] and text[0] in "=+-@\t\r" else text
+
+
+def test_csv_round_trips_every_chinese_field_with_formulas_made_inert(client, city, awkward):  # noqa: F811
     response = client.get("/downloads/enterprises.csv")
-    assert response.status_code == 200 and response.is_streamed and response.mimetype == "text/csv"
+    assert response.status_code == 200 and response.mimetype == "text/csv"
     assert 'filename="gongshi-enterprises.csv"' in response.headers["Content-Disposition"]
     rows = {r["uscc"]: r for r in read_csv(response)}
     with city.session() as s:
@@ -56,8 +62,15 @@ def test_csv_round_trips_every_chinese_field(client, city, awkward):  # noqa: F8
     for entity in stored:
         row = rows[entity.uscc]
         for column in ("name", "entity_type", "address", "industry", "status", "registration_authority"):
-            assert row[column] == (getattr(entity, column) or "")
-    assert {code: (rows[code]["name"], rows[code]["address"]) for code in awkward} == awkward
+            assert row[column] == excel_safe(getattr(entity, column) or "")
+    assert {code: (rows[code]["name"], rows[code]["address"]) for code in awkward} == {
+        code: (excel_safe(name), excel_safe(address)) for code, (name, address) in awkward.items()}
+    assert rows[next(c for c in awkward if awkward[c][0].startswith("="))]["name"].startswith("'=HYPERLINK(")
+
+
+def test_json_lines_keep_formula_like_text_exact(client, awkward):  # noqa: F811
+    lines = [json.loads(x) for x in client.get("/downloads/enterprises.jsonl").get_data(as_text=True).splitlines()]
+    assert {x["uscc"]: (x["name"], x["address"]) for x in lines if x["uscc"] in awkward} == awkward
 
 
 def test_xlsx_round_trips_and_keeps_formulas_as_text(client, awkward):  # noqa: F811

@@ -2,13 +2,20 @@
 request, forged Host headers, and what https deployments must add. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
+from openpyxl import load_workbook
 
 from gongshi.app import create_app
 from gongshi.config import Settings, base_url
+from gongshi.ingest.pipeline import Options
+from gongshi.store.tabular import sheet_titles
+from tests.factories import ingest, uscc, write_csv
 from tests.test_api import busiest_entity, city, city_files  # noqa: F401  (fixtures)
+from tests.test_portal_pages import RESULT_HEADER
 
 LIST = "/api/v1/departments?limit=7"
 
@@ -102,3 +109,52 @@ def test_https_deployments_send_hsts_and_secure_session_cookies(city, settings):
     assert re.search(r"session=[^;]+;.*Secure", form.headers["Set-Cookie"])
     plain = on(city, settings, "http://gongshi.example.cn").get("/")
     assert "Strict-Transport-Security" not in plain.headers
+
+
+# --- spreadsheets -----------------------------------------------------------------------------
+
+FORMULA_OFFICE, COLON_OFFICE = "=1+1南通市监管局", "港闸区城管:执法[一]*?"
+FORMULA_NAME = "=cmd|' /C calc'!A0"
+HOSTILE_TASK = "320600-2024-SJ-901"
+
+
+@pytest.fixture
+def hostile(city, settings, tmp_path):  # noqa: F811
+    """Results published by offices whose names are a formula and hold sheet-title characters."""
+    rows = [[uscc(700), FORMULA_NAME, task, "@SUM(1+1)", office, "+1+1", "-2+3", "2024-05-06", "2024-05-10", ""]
+            for task, office in ((HOSTILE_TASK, FORMULA_OFFICE), ("320600-2024-SJ-902", COLON_OFFICE))]
+    ingest(city, settings, str(write_csv(tmp_path / "hostile.csv", RESULT_HEADER, rows)), Options(kind="result"))
+    return create_app(settings, database=city).test_client()
+
+
+def csv_cells(response) -> set[str]:
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return {cell for row in csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))) for cell in row}
+
+
+def test_no_csv_holds_a_cell_excel_would_run(hostile):
+    urls = ["/downloads/departments.csv", "/downloads/coverage.csv?year=2024", "/downloads/inspections.csv",
+            "/downloads/findings.csv", "/downloads/enterprises.csv", f"/enterprises/{uscc(700)}.csv",
+            f"/tasks/{HOSTILE_TASK}.csv"]
+    seen = set()
+    for url in urls:
+        cells = csv_cells(hostile.get(url))
+        assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r") and c], url
+        seen |= cells
+    assert {f"'{FORMULA_OFFICE}", "'@SUM(1+1)", "'+1+1", "'-2+3", f"'{FORMULA_NAME}"} <= seen
+
+
+def test_statistics_workbook_survives_office_names_excel_refuses_as_sheet_titles(hostile):
+    response = hostile.get("/stats/2024.xlsx")
+    assert response.status_code == 200
+    titles = load_workbook(io.BytesIO(response.get_data()), read_only=True).sheetnames
+    assert len(titles) == len({t.casefold() for t in titles}) and all(len(t) <= 31 for t in titles)
+    assert not [t for t in titles if set(t) & set("\\/?*[]:")]
+    assert "城管_执法_一___" in titles
+
+
+def test_sheet_titles_are_short_clean_and_unique():
+    names = ["a" * 40, "a" * 40, "A" * 40, "x:y", "x/y", "'", ""]
+    titles = sheet_titles(names)
+    assert titles[:3] == ["a" * 31, "a" * 28 + "(2)", "A" * 28 + "(3)"]
+    assert titles[3:] == ["x_y", "x_y(2)", "工作表", "工作表(2)"]
