@@ -98,7 +98,7 @@ def test_completed_on_the_last_working_day_before_national_day():
     # (Monday–Friday counting would say 10-28).
     assert is_on_time(dt.date(2021, 9, 30), dt.date(2021, 11, 3), 20) == (True, False)
     assert is_on_time(dt.date(2021, 9, 30), dt.date(2021, 11, 4), 20) == (False, False)
-    # Jiangsu's 10 working days (seed 004): 10-20, where Monday–Friday would say 10-14.
+    # Jiangsu's 10 working days for its 2021 provincial tasks: 10-20, where Monday–Friday would say 10-14.
     assert is_on_time(dt.date(2021, 9, 30), dt.date(2021, 10, 20), 10) == (True, False)
     assert is_on_time(dt.date(2021, 9, 30), dt.date(2021, 10, 21), 10) == (False, False)
 
