@@ -19,6 +19,9 @@ from gongshi.api.v1 import bp as v1
 # Generous for a journalist's script (a sequential client rarely passes 20 a second); a
 # deployment behind a proxy must pass the client address through (werkzeug's ProxyFix).
 DEFAULT_RATE_LIMIT = "50 per second;2000 per minute"
+# Every other route (pages, their static files, the correction form): a reader opening pages,
+# each with its stylesheet and scripts, stays far below; a scraper hammering a page does not.
+DEFAULT_PAGE_RATE_LIMIT = "30 per second;1200 per minute"
 EXPOSED_HEADERS = ["ETag", "Last-Modified", "Retry-After", "X-Request-Id", "X-RateLimit-Limit",
                    "X-RateLimit-Remaining", "X-RateLimit-Reset"]
 
@@ -40,7 +43,7 @@ conditional(docs, mimetype="text/html")
 conditional(downloads_bp, mimetype=None)  # files: nothing to keep, but 304 still saves the transfer
 
 
-def init_app(app: Flask, rate_limit: str | None = None) -> None:
+def init_app(app: Flask, rate_limit: str | None = None, page_rate_limit: str | None = None) -> None:
     app.json.sort_keys = False  # keep the schemas' field order: uscc and name first
     problems.init_app(app)
     for bp in (v1, downloads_bp, docs):
@@ -48,7 +51,11 @@ def init_app(app: Flask, rate_limit: str | None = None) -> None:
     CORS(app, resources={r"/api/*": {}, r"/downloads/*": {}}, origins="*", send_wildcard=True,
          methods=["GET", "HEAD", "OPTIONS"],
          expose_headers=EXPOSED_HEADERS)
+    # One limiter for the site: the open data share one budget per client, every other blueprint
+    # (the pages, registered before) another. A 429 carries Retry-After, as a problem under /api
+    # and /downloads, as a Chinese page elsewhere.
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", headers_enabled=True)
-    shared = limiter.shared_limit(rate_limit or DEFAULT_RATE_LIMIT, scope="open-data")
-    for bp in (v1, downloads_bp):
-        shared(bp)
+    open_data = limiter.shared_limit(rate_limit or DEFAULT_RATE_LIMIT, scope="open-data")
+    pages = limiter.shared_limit(page_rate_limit or DEFAULT_PAGE_RATE_LIMIT, scope="pages")
+    for bp in app.blueprints.values():
+        (open_data if bp in (v1, downloads_bp) else pages)(bp)

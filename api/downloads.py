@@ -1,21 +1,22 @@
 """Bulk downloads: every dataset as CSV (UTF-8 with BOM, so that Excel reads Chinese), JSON Lines
-and XLSX, streamed row by row so that memory stays flat whatever the size, and a Frictionless
-Data Package (datapackage.json) that describes them all."""
+and XLSX, written row by row so that memory stays flat whatever the size, once per data version
+(api.files), and a Frictionless Data Package (datapackage.json) that describes them all."""
 from __future__ import annotations
 
 import datetime as dt
 import json
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, request
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from gongshi.api.context import external_url, get_db
-from gongshi.api.datasets import DATASETS, FORMATS, Dataset
+from gongshi.api.datasets import DATASETS, FORMATS
+from gongshi.api.files import send_built
 from gongshi.api.problems import ApiError
 from gongshi.api.schemas import DownloadArgs, load_args
 from gongshi.store import queries
@@ -25,7 +26,6 @@ bp = Blueprint("downloads", __name__, url_prefix="/downloads",
                template_folder=str(Path(__file__).parent / "templates"))
 
 XLSX_MAX_ROWS = 1_000_000  # a sheet holds 1,048,576 rows: longer datasets go on to a second sheet
-CHUNK = 1 << 16
 
 
 @bp.get("/")
@@ -48,24 +48,26 @@ def download(dataset: str, fmt: str):
     if dataset not in DATASETS:
         raise ApiError(404, f"没有名为 {dataset} 的数据集，可下载的有：{'、'.join(DATASETS)}")
     args = load_args(DownloadArgs(), request.args.to_dict())
+    year, department = args.get("year"), args.get("department")
+    if department is not None:  # one file per department that exists, not per number asked
+        with get_db().session() as session:
+            if queries.department(session, department) is None:
+                raise ApiError(404, f"没有编号为 {department} 的部门（见 /api/v1/departments）")
     spec = DATASETS[dataset]
-    rows = _rows(spec, args.get("year"), args.get("department"))
-    body = {"csv": _csv, "jsonl": _jsonl, "xlsx": _xlsx}[fmt](spec.columns(), rows)
     suffix = "".join(f"-{args[k]}" for k in ("year", "department") if k in args)
-    response = Response(stream_with_context(body), mimetype=FORMATS[fmt]["mimetype"])
-    response.headers["Content-Disposition"] = f'attachment; filename="gongshi-{dataset}{suffix}.{fmt}"'
-    return response
+
+    def write(out: BinaryIO) -> None:
+        with get_db().session() as session:
+            WRITERS[fmt](spec.columns(), spec.rows(session, year, department), out)
+
+    return send_built(f"gongshi-{dataset}{suffix}.{fmt}", write, FORMATS[fmt]["mimetype"])
 
 
-def _rows(spec: Dataset, year: int | None, department: int | None) -> Iterator[dict]:
-    """The session stays open while the response streams (stream_with_context keeps the app)."""
-    with get_db().session() as session:
-        yield from spec.rows(session, year, department)
-
-
-def _csv(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
+def _csv(columns: list[str], rows: Iterable[dict], out: BinaryIO) -> None:
     money = [c.endswith("_yuan") for c in columns]  # 元, with two decimals
-    return csv_chunks(columns, ([_money(row[c]) if m else row[c] for c, m in zip(columns, money)] for row in rows))
+    for chunk in csv_chunks(columns, ([_money(row[c]) if m else row[c] for c, m in zip(columns, money)]
+                                      for row in rows)):
+        out.write(chunk.encode("utf-8"))
 
 
 def _money(value) -> str | None:
@@ -80,15 +82,10 @@ def _json_value(value):
     raise TypeError(type(value).__name__)
 
 
-def _jsonl(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
-    lines = []
+def _jsonl(columns: list[str], rows: Iterable[dict], out: BinaryIO) -> None:
     for row in rows:
-        lines.append(json.dumps({c: row[c] for c in columns}, ensure_ascii=False, default=_json_value))
-        if len(lines) >= 500:
-            yield "\n".join(lines) + "\n"
-            lines = []
-    if lines:
-        yield "\n".join(lines) + "\n"
+        line = json.dumps({c: row[c] for c in columns}, ensure_ascii=False, default=_json_value)
+        out.write(line.encode("utf-8") + b"\n")
 
 
 def _cell(sheet, value):
@@ -102,8 +99,8 @@ def _cell(sheet, value):
     return cell
 
 
-def _xlsx(columns: list[str], rows: Iterable[dict]) -> Iterator[bytes]:
-    """openpyxl's write-only mode spools rows to disk; the finished file is then sent in chunks."""
+def _xlsx(columns: list[str], rows: Iterable[dict], out: BinaryIO) -> None:
+    """openpyxl's write-only mode spools rows to disk, then writes the workbook to `out`."""
     book = Workbook(write_only=True)
     sheet, written = None, XLSX_MAX_ROWS
     for row in rows:
@@ -115,11 +112,10 @@ def _xlsx(columns: list[str], rows: Iterable[dict]) -> Iterator[bytes]:
         written += 1
     if sheet is None:
         book.create_sheet("数据1").append(columns)
-    with tempfile.TemporaryFile() as out:
-        book.save(out)
-        out.seek(0)
-        while chunk := out.read(CHUNK):
-            yield chunk
+    book.save(out)
+
+
+WRITERS = {"csv": _csv, "jsonl": _jsonl, "xlsx": _xlsx}
 
 
 def datapackage_descriptor(updated: dt.datetime | None, sources: list) -> dict:

@@ -26,6 +26,7 @@ def create_app(config: Settings | dict | None = None, database: Database | None 
     settings = config if isinstance(config, Settings) else Settings.from_env(**(config or {}))
     app = Flask("gongshi", template_folder=str(resources.files("gongshi.templates")))
     app.config.update(GONGSHI=settings, GONGSHI_INDEX_DIR=settings.index_dir,
+                      GONGSHI_DOWNLOAD_DIR=settings.instance_dir / "downloads",
                       GONGSHI_CORRECTION_RATE_LIMIT=settings.extra.get("correction_rate_limit"))
     _public_address(app, settings.base_url)
     app.json.ensure_ascii = False
@@ -34,7 +35,8 @@ def create_app(config: Settings | dict | None = None, database: Database | None 
     app.secret_key = settings.session_secret()  # signs the session (forms' CSRF token)
     portal.init_app(app)
     _request_ids(app)
-    api.init_app(app, rate_limit=settings.extra.get("api_rate_limit"))
+    api.init_app(app, rate_limit=settings.extra.get("api_rate_limit"),
+                 page_rate_limit=settings.extra.get("page_rate_limit"))
     return app
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
-TITLES = {400: "请求参数有误", 404: "未找到此页面", 405: "不支持的请求方法", 500: "服务器内部错误"}
+TITLES = {400: "请求参数有误", 404: "未找到此页面", 405: "不支持的请求方法", 429: "访问过于频繁", 500: "服务器内部错误"}
 ADVICE = {400: "请检查地址中的参数后重试。", 404: "地址可能有误，或这条信息尚未公示。可以试试搜索。",
-          405: "此地址只能用浏览器打开（GET）。", 500: "我们已记录此错误，请稍后重试。"}
+          405: "此地址只能用浏览器打开（GET）。", 429: "同一网络在短时间内打开的页面过多，请稍等片刻再试。",
+          500: "我们已记录此错误，请稍后重试。"}
 
 UNTRUSTED_HOST = "400 请求的主机名不属于本站，请使用本站的正式地址访问。\n"
 

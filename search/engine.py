@@ -313,22 +313,21 @@ def search(index_dir: Path, query: str, *, type: str | None = None, filters: dic
     query, or SearchUnavailable when no index has been built yet)."""
     q = _validate(query, type, filters, page, per_page)
     filter_terms = _filter_terms(type, filters)
-    with searchers.lock:
-        try:
-            readers = [reader for reader, _ in searchers.get(index_dir).reader().leaf_readers()]
-        except IndexUnavailable as exc:
-            raise SearchUnavailable(str(exc)) from exc
-        cap = max(COUNT_CAP, page * per_page)
-        hits, estimate, exact = _collect(readers, _tiers(q, filter_terms), cap)
-        if len(q) >= NEAR_MIN and len(hits) < SUGGESTIONS:
-            seen = {h.doc_id for h in hits}
-            hits += [h for h in _near(readers, q, filter_terms, strict=True) if h.doc_id not in seen][:SUGGESTIONS]
-            estimate = max(estimate, len(hits))
-        suggestions = [] if hits else list(dict.fromkeys(
-            _hit(h, q).name for h in _near(readers, q, filter_terms, strict=False)[:3 * SUGGESTIONS]))[:SUGGESTIONS]
-        page_hits = [_hit(h, q) for h in hits[(page - 1) * per_page: page * per_page]]
-        full_code = len(q) == 18 and hits and hits[0].match == "code" and hits[0].sort[0] == 0
-        exact_hit = _hit(hits[0], q) if full_code else None
+    try:
+        readers = [reader for reader, _ in searchers.get(index_dir).reader().leaf_readers()]
+    except IndexUnavailable as exc:
+        raise SearchUnavailable(str(exc)) from exc
+    cap = max(COUNT_CAP, page * per_page)
+    hits, estimate, exact = _collect(readers, _tiers(q, filter_terms), cap)
+    if len(q) >= NEAR_MIN and len(hits) < SUGGESTIONS:
+        seen = {h.doc_id for h in hits}
+        hits += [h for h in _near(readers, q, filter_terms, strict=True) if h.doc_id not in seen][:SUGGESTIONS]
+        estimate = max(estimate, len(hits))
+    suggestions = [] if hits else list(dict.fromkeys(
+        _hit(h, q).name for h in _near(readers, q, filter_terms, strict=False)[:3 * SUGGESTIONS]))[:SUGGESTIONS]
+    page_hits = [_hit(h, q) for h in hits[(page - 1) * per_page: page * per_page]]
+    full_code = len(q) == 18 and hits and hits[0].match == "code" and hits[0].sort[0] == 0
+    exact_hit = _hit(hits[0], q) if full_code else None
     total = len(hits) if exact else int(estimate)
     return SearchResult(query=query, hits=page_hits, total=total, page=page, per_page=per_page,
                         facets=_facets(hits), suggestions=suggestions, exact=exact_hit, total_exact=exact,

@@ -206,12 +206,12 @@ def check(db: Database, index_dir: Path) -> Drift:
 
 # --- reading --------------------------------------------------------------------------------
 
-class _Searchers:
-    """One open searcher per index directory and process, reopened when the pointer changes.
-    Whoosh's file reads are not safe across threads, so searches hold `lock`."""
+class _Searchers(threading.local):
+    """One open searcher per index directory and thread, reopened when the pointer changes.
+    Whoosh's searchers read through shared file objects and are not safe across threads: each
+    thread has its own, so searches run in parallel without a lock."""
 
     def __init__(self):
-        self.lock = threading.RLock()
         self._open: dict[Path, tuple[tuple[str, int], Searcher]] = {}
 
     def get(self, index_dir: Path) -> Searcher:

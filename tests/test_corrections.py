@@ -128,7 +128,9 @@ def test_submissions_are_rate_limited_per_client(db, settings, city):  # noqa: F
     limited = dataclasses.replace(settings, extra={"correction_rate_limit": "2 per minute"})
     client = create_app(limited, database=db).test_client()
     fact = f"inspection:{first_inspection(client)}"
-    assert [submit(client, fact).status_code for _ in range(3)] == [303, 303, 429]
+    responses = [submit(client, fact) for _ in range(3)]
+    assert [r.status_code for r in responses] == [303, 303, 429]
+    assert int(responses[2].headers["Retry-After"]) > 0 and "提交过于频繁" in responses[2].get_data(as_text=True)
     assert client.get(fact_url(client, fact)).status_code == 200  # reading the form is not limited
 
 

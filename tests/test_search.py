@@ -2,6 +2,9 @@
 ranking, codes, bad queries, facets, highlighting, and an index that follows the ingest."""
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from click.testing import CliRunner
 
@@ -206,6 +209,29 @@ def test_a_rebuild_switches_readers_to_the_new_index_and_keeps_the_previous_one(
     assert read_pointer(shops.index_dir)[0] != old and (shops.index_dir / old).is_dir()
     index_all(db, shops.index_dir)
     assert not (shops.index_dir / old).exists()
+
+
+def test_threads_search_at_once_and_all_follow_a_rebuild(shops, db, tmp_path):
+    """Each thread reads through its own searcher: many at once answer as one does, and every
+    thread moves to the new index when the pointer changes under it."""
+    expected = names(search(shops.index_dir, "和顺药房"))
+    start, rebuilt = threading.Barrier(9), threading.Event()
+
+    def reader() -> list[list[str]]:
+        start.wait()
+        answers = [names(search(shops.index_dir, "和顺药房")) for _ in range(20)]
+        rebuilt.wait()
+        return answers + [names(search(shops.index_dir, "钟秀"))]
+
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(reader) for _ in range(8)]
+        load(db, shops, write_csv(tmp_path / "new.csv", ENTITY_HEADER, [entity(9, "南通市崇川区钟秀便利店")]), "entity")
+        start.wait()
+        index_all(db, shops.index_dir)
+        rebuilt.set()
+        for future in futures:
+            *before, after = future.result()
+            assert before == [expected] * 20 and after == ["南通市崇川区钟秀便利店"]
 
 
 def test_cli_ingest_updates_the_index_and_index_commands_report_and_repair(tmp_path, monkeypatch):

@@ -3,6 +3,7 @@ request, forged Host headers, and what https deployments must add. On SQLite and
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 
@@ -109,6 +110,20 @@ def test_https_deployments_send_hsts_and_secure_session_cookies(city, settings):
     assert re.search(r"session=[^;]+;.*Secure", form.headers["Set-Cookie"])
     plain = on(city, settings, "http://gongshi.example.cn").get("/")
     assert "Strict-Transport-Security" not in plain.headers
+
+
+# --- rate limits ------------------------------------------------------------------------------
+
+def test_pages_are_rate_limited_per_client_with_a_chinese_page_and_retry_after(city, settings):  # noqa: F811
+    limited = dataclasses.replace(settings, extra={"page_rate_limit": "3 per minute"})
+    client = create_app(limited, database=city).test_client()
+    assert [client.get("/about").status_code for _ in range(3)] == [200] * 3
+    refused = client.get("/data")
+    assert refused.status_code == 429 and refused.mimetype == "text/html"
+    assert int(refused.headers["Retry-After"]) > 0 and "访问过于频繁" in refused.get_data(as_text=True)
+    assert client.get(LIST).status_code == 200  # the open data have their own budget
+    other = create_app(limited, database=city).test_client()
+    assert other.get("/about", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
 
 
 # --- spreadsheets -----------------------------------------------------------------------------
