@@ -1,10 +1,12 @@
 """The portal's general pages: home, search, statistics, data and about."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from gongshi import search
 from gongshi.api.context import get_db
+from gongshi.api.datasets import FORMATS
+from gongshi.api.files import send_built
 from gongshi.portal import annex3_xlsx, charts
 from gongshi.portal.web import choice_arg, int_arg, page_arg
 from gongshi.store import pages, queries, stats
@@ -68,9 +70,12 @@ def statistics_xlsx(year: int):
     with get_db().session() as session:
         if year not in pages.stat_years(session):
             abort(404, description=f"没有 {year} 年度的统计数据")
-        body = annex3_xlsx.render(year, stats.attachment3(session, year))
-    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="attachment3-{year}.xlsx"'})
+
+    def write(out):
+        with get_db().session() as session:
+            out.write(annex3_xlsx.render(year, stats.attachment3(session, year)))
+
+    return send_built(f"attachment3-{year}.xlsx", write, FORMATS["xlsx"]["mimetype"])
 
 
 @bp.get("/data")

@@ -6,16 +6,19 @@ import csv
 import dataclasses
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from openpyxl import load_workbook
 
+import gongshi.api.downloads as downloads
 from gongshi.app import create_app
 from gongshi.config import Settings, base_url
 from gongshi.ingest.pipeline import Options
+from gongshi.store.db import Database
 from gongshi.store.tabular import sheet_titles
 from tests.factories import ingest, uscc, write_csv
-from tests.test_api import busiest_entity, city, city_files  # noqa: F401  (fixtures)
+from tests.test_api import ENTITY_HEADER, busiest_entity, city, city_files, load_city  # noqa: F401  (fixtures)
 from tests.test_portal_pages import RESULT_HEADER
 
 LIST = "/api/v1/departments?limit=7"
@@ -173,3 +176,52 @@ def test_sheet_titles_are_short_clean_and_unique():
     titles = sheet_titles(names)
     assert titles[:3] == ["a" * 31, "a" * 28 + "(2)", "A" * 28 + "(3)"]
     assert titles[3:] == ["x_y", "x_y(2)", "工作表", "工作表(2)"]
+
+
+# --- bulk files -------------------------------------------------------------------------------
+
+@pytest.fixture
+def writes(monkeypatch):
+    """How many times each download format was written (the real writers still run)."""
+    counts = dict.fromkeys(downloads.WRITERS, 0)
+    for fmt, writer in list(downloads.WRITERS.items()):
+        def counted(*args, fmt=fmt, writer=writer):
+            counts[fmt] += 1
+            return writer(*args)
+        monkeypatch.setitem(downloads.WRITERS, fmt, counted)
+    return counts
+
+
+def test_concurrent_first_requests_build_a_download_once_then_serve_the_file(writes, settings, city_files):  # noqa: F811
+    """On a real file database (the requests run in threads, each with its own connection)."""
+    db = Database(settings.database_url)
+    db.upgrade()
+    load_city(db, settings, city_files)
+    app = create_app(settings, database=db)
+    url = "/downloads/inspections.xlsx?year=2024"
+    with ThreadPoolExecutor(6) as pool:
+        bodies = list(pool.map(lambda _: app.test_client().get(url).get_data(), range(6)))
+    assert writes["xlsx"] == 1 and len(set(bodies)) == 1
+    assert len(list(load_workbook(io.BytesIO(bodies[0]), read_only=True).worksheets[0].iter_rows())) > 1
+    files = [p for p in (settings.instance_dir / "downloads").rglob("*") if p.is_file()]
+    assert [p.name for p in files if not p.name.startswith(".")] == ["gongshi-inspections-2024.xlsx"]
+    part = app.test_client().get(url, headers={"Range": "bytes=0-1"})
+    assert part.status_code == 206 and part.get_data() == b"PK"
+    assert writes["xlsx"] == 1
+
+
+def test_a_new_ingest_builds_the_next_version_and_removes_old_ones(app, city, settings, writes, tmp_path):  # noqa: F811
+    client = app.test_client()
+    for n in range(3):
+        rows = [[uscc(800 + n), f"南通市新开{n}号商店", "个体工商户", "320602", "南通市崇川区"]]
+        ingest(city, settings, str(write_csv(tmp_path / f"new{n}.csv", ENTITY_HEADER, rows)), Options(kind="entity"))
+        body = client.get("/downloads/enterprises.csv").get_data().decode("utf-8-sig")
+        assert f"南通市新开{n}号商店" in body
+    assert writes["csv"] == 3
+    assert len([p for p in (settings.instance_dir / "downloads").iterdir() if p.is_dir()]) == 2  # now and before
+
+
+def test_a_download_for_a_department_that_does_not_exist_builds_nothing(app, writes, settings):
+    response = app.test_client().get("/downloads/tasks.csv?department=999999")
+    assert response.status_code == 404 and "999999" in response.get_json()["detail"]
+    assert sum(writes.values()) == 0
