@@ -327,8 +327,11 @@ class CorrectionSchema(Out):
     fact_table = fields.String(required=True, metadata=_meta("所涉信息的类别：inspection 抽查结果、"
                                                              "credit_event 信用信息、market_entity 登记信息"))
     fact_id = fields.Integer(required=True, metadata=_meta("所涉信息的编号（抽查结果编号、信用信息编号等）"))
-    claim = fields.String(required=True, metadata=_meta("申请人所述有误之处"))
-    correction = fields.String(required=True, metadata=_meta("申请人所述应更正为"))
+    text_published = fields.Boolean(required=True, metadata=_meta("申请内容是否已由受理部门审核公开"))
+    claim = computed(lambda c: c.claim if c.text_published else None, "string",
+                     "申请人所述有误之处（受理部门审核公开前为 null）")
+    correction = computed(lambda c: c.correction if c.text_published else None, "string",
+                          "申请人所述应更正为（受理部门审核公开前为 null）")
     department = department_field("department_id", "受理部门所属部门（所涉信息的发起部门或决定机关）")
     department_name = fields.String(required=True, metadata=_meta("受理部门（所涉信息中的写法，或来源的发布单位）"))
     status = fields.String(required=True, metadata=_meta("处理状态：待处理、已更正、未予更正"))

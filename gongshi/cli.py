@@ -252,13 +252,18 @@ def sources(settings: Settings, limit: int) -> None:
 @click.option("--resolve", "ref", metavar="编号", help="答复这件更正申请 / answer this request, e.g. GZ-2026-000123")
 @click.option("--status", type=click.Choice(["已更正", "未予更正"]), help="处理结果 / outcome")
 @click.option("--reply", help="公开的答复内容 / the public reply")
+@click.option("--publish", "publish_ref", metavar="编号",
+              help="审核后公开这件申请的内容（有误之处、应更正为）/ publish this request's text")
 @click.pass_obj
-def corrections_command(settings: Settings, ref: str | None, status: str | None, reply: str | None) -> None:
-    """更正申请：按受理部门列出待处理的申请（含申请人联系方式，仅供部门工作人员使用），或答复一件申请。
-    List pending correction requests per department (with the private contact), or answer one.
+def corrections_command(settings: Settings, ref: str | None, status: str | None, reply: str | None,
+                        publish_ref: str | None) -> None:
+    """更正申请：按受理部门列出待处理的申请（含申请人联系方式，仅供部门工作人员使用），审核后公开申请内容，或答复一件申请。
+    List pending correction requests per department (with the private contact), publish a
+    request's text once read, or answer one.
 
     \b
     gongshi corrections
+    gongshi corrections --publish GZ-2026-000123
     gongshi corrections --resolve GZ-2026-000123 --status 已更正 --reply "已于3月5日重新公示"
     """
     from gongshi.store import corrections
@@ -268,6 +273,14 @@ def corrections_command(settings: Settings, ref: str | None, status: str | None,
     if ref is not None and not (status and reply):
         raise click.UsageError("答复时须同时给出 --status（已更正 或 未予更正）和 --reply")
     db = _open(settings)
+    if publish_ref is not None:
+        try:
+            with db.session() as session:
+                published = corrections.publish(session, publish_ref)
+        except corrections.CorrectionError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"{published.ref}：申请内容已公开")
+        return
     if ref is not None:
         try:
             with db.session() as session:

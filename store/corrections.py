@@ -115,15 +115,27 @@ def pending_by_department(session: Session) -> dict[str, list[CorrectionRequest]
     return dict(grouped)
 
 
+def publish(session: Session, ref: str) -> CorrectionRequest:
+    """The owning office has read the request's text (masked when filed) and makes it public."""
+    request = _by_ref_or_error(session, ref)
+    request.text_published, request.updated_at = True, utcnow()
+    return request
+
+
+def _by_ref_or_error(session: Session, ref: str) -> CorrectionRequest:
+    request = by_ref(session, ref)
+    if request is None:
+        raise CorrectionError(f"没有编号为“{ref}”的更正申请")
+    return request
+
+
 def resolve(session: Session, ref: str, status: str, reply: str) -> CorrectionRequest:
     """The department's answer: 已更正 or 未予更正, with a public reply. An answer is final."""
     if status not in CORRECTION_STATUSES[1:]:
         raise CorrectionError(f"处理结果只能是：{'、'.join(CORRECTION_STATUSES[1:])}")
     if not reply.strip():
         raise CorrectionError("请填写答复内容（将公开显示）")
-    request = by_ref(session, ref)
-    if request is None:
-        raise CorrectionError(f"没有编号为“{ref}”的更正申请")
+    request = _by_ref_or_error(session, ref)
     if not request.pending:
         raise CorrectionError(f"更正申请 {request.ref} 已于 {request.updated_at:%Y-%m-%d} 答复（{request.status}），不能再次答复")
     request.status, request.reply, request.updated_at = status, reply.strip(), utcnow()

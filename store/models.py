@@ -596,6 +596,9 @@ class CorrectionRequest(Base):
     contact_email: Mapped[str | None] = mapped_column(String(254))  # private
     status: Mapped[str] = mapped_column(String(8), default=CORRECTION_PENDING, index=True)
     reply: Mapped[str | None]  # the department's public answer
+    # The claim and correction are the requester's own words: public only once the owning office
+    # has read them (`gongshi corrections --publish`); until then only the request's existence.
+    text_published: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -51,16 +51,18 @@ def latest_runs(session: Session, limit: int = 10) -> list[IngestRun]:
 
 
 def data_version(session: Session) -> tuple[int, dt.datetime | None]:
-    """A number that every ingest and every correction request filed or answered, in any
-    process, increases, and when the newest of these happened: caches and ETags keyed on it see
-    new data at once. The number is the newest ingest run plus the requests filed plus those
-    answered; all three only grow, so their sum changes whenever one of them does."""
+    """A number that every ingest and every correction request filed, published or answered, in
+    any process, increases, and when the newest of these happened: caches and ETags keyed on it
+    see new data at once. The number is the newest ingest run plus the requests filed, those
+    whose text is published and those answered; all only grow, so their sum changes whenever one
+    of them does."""
     runs = select(func.max(IngestRun.id), func.max(IngestRun.finished_at)).subquery()
-    requests = select(func.count(), func.count().filter(CorrectionRequest.status != CORRECTION_PENDING),
+    requests = select(func.count(), func.count().filter(CorrectionRequest.text_published),
+                      func.count().filter(CorrectionRequest.status != CORRECTION_PENDING),
                       func.max(CorrectionRequest.updated_at)).subquery()
     one_row_each = select(runs, requests).join_from(runs, requests, true())
-    newest, finished, filed, answered, changed = session.execute(one_row_each).one()
-    return (newest or 0) + filed + answered, max(filter(None, (finished, changed)), default=None)
+    newest, finished, filed, published, answered, changed = session.execute(one_row_each).one()
+    return (newest or 0) + filed + published + answered, max(filter(None, (finished, changed)), default=None)
 
 
 def on_time(completed_on: dt.date | None, published_on: dt.date | None, working_days: int | None) -> bool | None:

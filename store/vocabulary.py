@@ -23,15 +23,24 @@ _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(
 _LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[-－—](\d{3,4})(\d{4})(?!\d)")
 
 
+_EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+# A WeChat id (6–20 letters, digits, _ or -, starting with a letter) after the word that names it.
+_WECHAT = re.compile(r"((?:微信|威信|薇信|vx|v信|wx|wechat|weixin)[号]?\s*(?:id|ID)?\s*[:：是为]?\s*)"
+                     r"([A-Za-z][-_A-Za-z0-9]{5,19})(?![-_A-Za-z0-9])", re.IGNORECASE)
+
+
 @lru_cache(maxsize=1 << 16)  # result files repeat the same names, authorities and results
 def mask_personal(text: str | None) -> str | None:
-    """Mask ID-card and phone numbers that slipped into free text: keep region and last digits."""
+    """Mask ID-card and phone numbers, e-mail addresses and WeChat ids that slipped into free
+    text: keep the region and last digits, an address's first character and domain, an id's ends."""
     if not text:
         return text
     text = _ID_CARD.sub(lambda m: m.group(1) + "*" * 8 + m.group(3)[-4:], text)
     text = _ID_CARD_15.sub(lambda m: m.group(1) + "*" * 9, text)
     text = _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
-    return _LANDLINE.sub(lambda m: f"{m.group(1)}-****{m.group(3)}", text)
+    text = _LANDLINE.sub(lambda m: f"{m.group(1)}-****{m.group(3)}", text)
+    text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
+    return _WECHAT.sub(lambda m: f"{m.group(1)}{m.group(2)[:2]}****{m.group(2)[-2:]}", text)
 
 
 # The result values of the national publicity system (FORMATS.md, from Zhejiang's code list).

@@ -88,6 +88,26 @@ def test_a_published_phone_number_in_the_claim_is_masked(city):  # noqa: F811
     assert "请致电 138****1111 核实" in city.get(f"/corrections/{ref}").get_data(as_text=True)
 
 
+def test_the_claim_is_public_only_once_its_office_publishes_it_with_contacts_masked(city, db, monkeypatch):  # noqa: F811
+    claim = "另一家门店，请发邮件到 zhang.san@example.cn 或加微信：zhangsan_88 核实"
+    ref = filed_ref(submit(city, f"inspection:{first_inspection(city)}", claim=claim))
+    city.get(f"/corrections/{ref}")  # the filer's own confirmation, shown once
+
+    def public() -> list[str]:
+        api = city.get(f"/api/v1/enterprises/{SHOP}").get_json()["corrections"][0]
+        return [city.get(f"/corrections/{ref}").get_data(as_text=True), str(api["claim"]), str(api["correction"])]
+
+    before = public()
+    assert "经受理部门审核后公开" in before[0] and "另一家门店" not in before[0] and before[1:] == ["None", "None"]
+    monkeypatch.setattr(gongshi.cli, "_open", lambda settings: db)
+    published = CliRunner().invoke(gongshi.cli.main, ["corrections", "--publish", ref], catch_exceptions=False)
+    assert published.exit_code == 0 and f"{ref}：申请内容已公开" in published.output
+    after = public()
+    masked = "另一家门店，请发邮件到 z***@example.cn 或加微信：zh****88 核实"
+    assert masked in after[0] and after[1:] == [masked, FIX]
+    assert not any(secret in text for text in after for secret in ("zhang.san@", "zhangsan_88"))
+
+
 def test_without_the_csrf_token_nothing_is_filed(city):  # noqa: F811
     url = fact_url(city, f"inspection:{first_inspection(city)}")
     response = city.post(url, data={"claim": CLAIM, "correction": FIX, "contact_phone": PHONE})
