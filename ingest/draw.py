@@ -319,6 +319,31 @@ def verify(record: dict, directory: Directory) -> Verdict:
     return Verdict(_selection_changes(selected, expected) if selected != expected else [], notes)
 
 
+def is_record(path: Path) -> bool:
+    """A JSON object with an "algorithm" field is a draw record, not a table to ingest."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, OSError):
+        return False
+    return isinstance(data, dict) and "algorithm" in data
+
+
+def self_check(record: dict) -> list[str]:
+    """What can be checked without the directory file: the selection is drawn from the record's
+    own USCC list, and — when not stratified (strata need the directory's columns) — follows
+    from it exactly."""
+    usccs = [v.normalise_uscc(u) for u in record["directory"]["usccs"]]
+    selected = [v.normalise_uscc(u) for u in record["selected"]]
+    strange = [u for u in selected if u not in set(usccs)]
+    if strange:
+        return [f"抽中的市场主体不在记录的名录中：{_some(strange)}"]
+    params = record_parameters(record)
+    if params.stratify_by:
+        return []
+    expected, _ = select(Directory(record["directory"].get("name") or "", "", usccs, None), record["seed"], params)
+    return _selection_changes(selected, expected) if selected != expected else []
+
+
 def _directory_changes(recorded: set[str], current: set[str]) -> list[str]:
     added, removed = sorted(current - recorded), sorted(recorded - current)
     out = ["名录库与抽取时不同，抽取无法复核："]
