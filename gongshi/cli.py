@@ -138,7 +138,8 @@ def _pull_one(db: Database, settings: Settings, entry: dict) -> bool:
     options = Options(kind=entry.get("kind"), plan_name=entry.get("plan_name"), year=entry.get("year"),
                       publisher=entry.get("publisher"), deadline_working_days=entry.get("deadline_working_days"))
     try:
-        fetched = fetch(url, etag=validators[0], last_modified=validators[1], work_dir=settings.instance_dir) \
+        fetched = fetch(url, etag=validators[0], last_modified=validators[1], work_dir=settings.instance_dir,
+                        limits=settings.limits) \
             if is_url(url) else None
     except FetchError as exc:
         click.echo(str(exc), err=True)

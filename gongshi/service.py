@@ -26,7 +26,7 @@ def ingest_and_index(db: Database, settings: Settings, uri: str, options: Option
     commit leaves the ingest in place and is reported; `gongshi index --check` shows the drift."""
     settings.ensure_dirs()
     report = ingest(db, uri, options, instance_dir=settings.instance_dir,
-                    default_deadline_days=settings.deadline_working_days, fetched=fetched)
+                    default_deadline_days=settings.deadline_working_days, fetched=fetched, limits=settings.limits)
     outcome = Outcome(report)
     if report.status == "loaded":
         try:

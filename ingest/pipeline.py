@@ -14,9 +14,10 @@ from tqdm import tqdm
 from gongshi.ingest.errors import IngestError, Problem
 from gongshi.ingest.fetch import Fetched, archive, fetch
 from gongshi.ingest.headers import KIND_LABELS, KINDS, detect_kind
+from gongshi.ingest.limits import Limits
 from gongshi.ingest.load import Loader, group_inspections
 from gongshi.ingest.parse import map_headers, parse_rows
-from gongshi.ingest.readers import ReadError, detect_format, read_table
+from gongshi.ingest.readers import detect_format, read_table
 from gongshi.store.db import Database
 from gongshi.store.models import IngestRun, Source, utcnow
 from gongshi.store.stats import refresh as refresh_stats
@@ -72,23 +73,24 @@ class Report:
 
 
 def ingest(db: Database, uri: str, options: Options | None = None, *, instance_dir: Path,
-           default_deadline_days: int = 20, fetched: Fetched | None = None) -> Report:
+           default_deadline_days: int = 20, fetched: Fetched | None = None, limits: Limits | None = None) -> Report:
     """Load one source. Raises IngestError (nothing written) or FetchError. Fetches go through
     `instance_dir`, raw files are archived under its `archive/`; results whose source names no
-    publication deadline get `default_deadline_days` working days."""
+    publication deadline get `default_deadline_days` working days; a source beyond `limits` is refused."""
     options = options or Options()
     if options.kind and options.kind not in KINDS:
         raise IngestError([Problem(uri, None, None, options.kind, f"未知的文件类型，应为 {'/'.join(KINDS)}")])
     (instance_dir / ARCHIVE_DIR).mkdir(parents=True, exist_ok=True)
-    fetched = fetched or fetch(uri, work_dir=instance_dir)
+    limits = limits or Limits()
+    fetched = fetched or fetch(uri, work_dir=instance_dir, limits=limits)
     try:
-        return _ingest_fetched(db, instance_dir, default_deadline_days, fetched, options)
+        return _ingest_fetched(db, instance_dir, default_deadline_days, fetched, options, limits)
     finally:
         fetched.cleanup()
 
 
 def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int, fetched: Fetched,
-                    options: Options) -> Report:
+                    options: Options, limits: Limits) -> Report:
     report = Report(fetched.uri, fetched=fetched)
     with db.sessionmaker() as session:
         earlier = session.scalar(select(Source.id).where(Source.sha256 == fetched.sha256).limit(1))
@@ -96,10 +98,7 @@ def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int
         report.status, report.source_id = "unchanged", earlier
         return report
     file_format = detect_format(fetched.path, fetched.content_type)
-    try:
-        table = read_table(fetched.path, fetched.name, file_format)
-    except ReadError as exc:
-        raise IngestError([exc.problem]) from exc
+    table = read_table(fetched.path, fetched.name, file_format, limits)
     kind = options.kind or _detect(table)
     mapping, problems = map_headers(table, kind)
     if problems:
