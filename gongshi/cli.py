@@ -137,19 +137,23 @@ def _pull_one(db: Database, settings: Settings, entry: dict) -> bool:
         validators = (feed.etag, feed.last_modified) if feed else (None, None)
     options = Options(kind=entry.get("kind"), plan_name=entry.get("plan_name"), year=entry.get("year"),
                       publisher=entry.get("publisher"), deadline_working_days=entry.get("deadline_working_days"))
+    fetched = None
     try:
         fetched = fetch(url, etag=validators[0], last_modified=validators[1], work_dir=settings.instance_dir,
                         limits=settings.limits) \
             if is_url(url) else None
-    except FetchError as exc:
-        click.echo(str(exc), err=True)
+        if fetched is not None and fetched.not_modified:
+            click.echo(f"{url}: 未更新（304）/ not modified")
+            _record_feed(db, url, entry, fetched, "not-modified")
+            return True
+        report = _ingest_one(db, settings, url, options, fetched=fetched)
+    except Exception as exc:  # noqa: BLE001 — one source's failure is recorded; the pull goes on
+        click.echo(str(exc) if isinstance(exc, FetchError) else f"{url}: 失败（{exc!r}）", err=True)
         _record_feed(db, url, entry, None, f"failed: {exc}")
         return False
-    if fetched is not None and fetched.not_modified:
-        click.echo(f"{url}: 未更新（304）/ not modified")
-        _record_feed(db, url, entry, fetched, "not-modified")
-        return True
-    report = _ingest_one(db, settings, url, options, fetched=fetched)
+    finally:
+        if fetched is not None:
+            fetched.cleanup()
     _record_feed(db, url, entry, fetched if report else None, report.status if report else "refused")
     return report is not None
 

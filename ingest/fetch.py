@@ -7,7 +7,8 @@ sha256, so that the exact bytes behind every fact can be shown again.
 A URL may name any server, so a download is held to `Limits`: http and https only, at most
 `fetch_max_bytes`, all of it (redirects included) within `fetch_timeout` seconds, and every hop
 connects only to the public address it was checked for (no loopback, private or link-local
-address such as 169.254.169.254, unless `fetch_allow_private`). Proxies are not used.
+address; `fetch_allow_private` admits private and loopback ones, never link-local such as
+169.254.169.254). Proxies are not used.
 """
 from __future__ import annotations
 
@@ -87,8 +88,11 @@ class _Download:
     def remaining(self, url: str) -> float:
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise FetchError(f"{url}: 超过 {self.limits.fetch_timeout:g} 秒仍未下载完（GONGSHI_FETCH_TIMEOUT）")
+            raise self.late(url)
         return left
+
+    def late(self, url: str) -> FetchError:
+        return FetchError(f"{url}: 超过 {self.limits.fetch_timeout:g} 秒仍未下载完（GONGSHI_FETCH_TIMEOUT）")
 
     def run(self, etag, last_modified, work_dir) -> Fetched:
         headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
@@ -132,6 +136,8 @@ class _Download:
             target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
             connection.request("GET", target, headers=headers)
             return connection, connection.getresponse()
+        except TimeoutError as exc:  # every wait is given only the time left
+            raise self.late(url) from exc
         except (OSError, ValueError, http.client.HTTPException) as exc:
             raise FetchError(f"{url}: 无法连接（{exc}）") from exc
 
@@ -140,7 +146,7 @@ class _Download:
         refused = None
         for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
             ip = ipaddress.ip_address(address[0])
-            if not self.limits.fetch_allow_private and not _public(ip):
+            if not _allowed(ip, self.limits.fetch_allow_private):
                 refused = ip
                 continue
             sock = socket.socket(family, kind, proto)
@@ -159,7 +165,7 @@ class _Download:
         length = response.getheader("Content-Length")
         if length and length.isdigit() and int(length) > limit:
             raise FetchError(f"{url}: 文件有 {length} 字节，超过上限 {limit} 字节（GONGSHI_FETCH_MAX_BYTES）")
-        name = _name_from_disposition(response.getheader("Content-Disposition")) or _name_from_url(self.url)
+        name = _name_from_disposition(response.getheader("Content-Disposition")) or _name_from_url(url)
         fd, tmp = tempfile.mkstemp(prefix="fetch-", suffix=Path(name).suffix, dir=work_dir)
         digest, size = hashlib.sha256(), 0
         try:
@@ -176,6 +182,8 @@ class _Download:
                     out.write(chunk)
         except BaseException as exc:
             os.unlink(tmp)
+            if isinstance(exc, TimeoutError):
+                raise self.late(url) from exc
             if isinstance(exc, (OSError, http.client.HTTPException)):
                 raise FetchError(f"{url}: 下载中断（{exc}）") from exc
             raise
@@ -184,9 +192,11 @@ class _Download:
                        response.getheader("Content-Type"), temporary=True)
 
 
-def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def _allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_private: bool) -> bool:
     ip = getattr(ip, "ipv4_mapped", None) or ip
-    return ip.is_global and not ip.is_multicast
+    if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
+        return False  # never a department's server; 169.254.169.254 hands out cloud credentials
+    return ip.is_global or allow_private
 
 
 def _name_from_url(url: str) -> str:
