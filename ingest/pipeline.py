@@ -15,7 +15,7 @@ from gongshi.ingest.errors import IngestError, Problem
 from gongshi.ingest.fetch import Fetched, archive, fetch
 from gongshi.ingest.headers import KIND_LABELS, KINDS, detect_kind
 from gongshi.ingest.limits import Limits
-from gongshi.ingest.load import Loader, group_inspections
+from gongshi.ingest.load import TABLE_LABELS, Loader, group_inspections
 from gongshi.ingest.parse import map_headers, parse_rows
 from gongshi.ingest.readers import detect_format, read_table
 from gongshi.store.db import Database
@@ -25,8 +25,6 @@ from gongshi.store.stats import refresh as refresh_stats
 ARCHIVE_DIR = "archive"  # under the instance folder: raw files by sha256
 PRIMARY_TABLE = {"checklist": "check_item", "task": "task", "result": "inspection", "credit": "credit_event",
                  "entity": "market_entity"}
-TABLE_LABELS = {"check_item": "抽查事项", "task": "抽查任务", "plan": "抽查计划", "inspection": "抽查结果",
-                "credit_event": "信用信息", "market_entity": "市场主体"}
 
 
 @dataclass
@@ -51,6 +49,7 @@ class Report:
     notes: dict[str, list[str]] = field(default_factory=dict)
     side_effects: dict[str, int] = field(default_factory=dict)  # other tables' new rows
     source_id: int | None = None
+    run_id: int | None = None
     fetched: Fetched | None = None
 
     def summary(self) -> str:
@@ -159,7 +158,8 @@ def _load(db, instance_dir, default_deadline_days, fetched, options, table, kind
                                    if t != PRIMARY_TABLE[kind] and c["inserted"]}
             run.notes = {**report.notes, "also_inserted": report.side_effects}
             report.changed = {k: set(v) for k, v in loader.changed.items()}
-            report.source_id = source.id
+            run.index_pending = IngestRun.id_ranges(report.changed)  # cleared once the index has them
+            report.source_id, report.run_id = source.id, run.id
             if options.dry_run:
                 report.status = "dry-run"
                 raise _DryRun

@@ -138,6 +138,21 @@ def test_rows_with_more_cells_than_the_header_are_refused_with_their_numbers(db,
     assert "ragged.csv:2:" in message and "ragged.csv:4:" in message and "ragged.csv:1:" not in message
 
 
+@pytest.mark.parametrize("between", [0, 2100])  # the repeat in the same batch, or in a later one
+def test_the_same_inspection_under_a_task_number_and_under_its_name_must_agree(db, settings, tmp_path, between):
+    filler = [row(n) for n in range(100, 100 + between)]
+    by_name = row(1)
+    by_name[2] = ""
+    conflicting = by_name[:5] + ["发现问题待后续处理"] + by_name[6:]
+    message = refused(db, settings, write_csv(tmp_path / "dup.csv", HEADER, [row(1), *filler, conflicting]), "内容不同")
+    assert f"dup.csv:{between + 2}: 与第1行是同一条抽查结果" in message
+    report = ingest(db, settings, str(write_csv(tmp_path / "same.csv", HEADER, [row(1), *filler, by_name])))
+    assert report.counts["inserted"] == 1 + between
+    with db.session() as s:
+        [inspection] = s.scalars(select(Inspection).join(MarketEntity).where(MarketEntity.uscc == uscc(1))).all()
+        assert [(f.item, f.result, f.source_row) for f in inspection.findings] == [(None, "未发现问题", 1)]
+
+
 def test_trailing_empty_cells_are_not_extra_columns(db, settings, tmp_path):
     rows = [row(1) + ["", ""], row(2)]
     assert ingest(db, settings, str(write_csv(tmp_path / "r.csv", HEADER, rows))).rows == 2
