@@ -148,7 +148,7 @@ def index_all(db: Database, index_dir: Path, progress: bool = False) -> int:
     path.mkdir()
     with _build_lock(path):
         total = _build(db, path, progress)
-    _write_pointer(index_dir, version, 0)
+        _write_pointer(index_dir, version, 0)
     _remove_old_versions(index_dir, {version, previous[0] if previous else version})
     return total
 

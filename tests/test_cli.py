@@ -163,7 +163,8 @@ def test_serve_answers_http_on_its_port(tmp_path):
     server = subprocess.Popen([str(Path(sys.executable).parent / "gongshi"), "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        for _ in range(100):
+        for _ in range(600):  # a minute at most: startup is slow on a busy machine
+            assert server.poll() is None, server.stdout.read().decode()
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
                     page = response.read().decode()
