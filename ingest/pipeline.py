@@ -11,20 +11,21 @@ from pathlib import Path
 from sqlalchemy import select
 from tqdm import tqdm
 
+from gongshi.ingest import draw
 from gongshi.ingest.errors import IngestError, Problem
 from gongshi.ingest.fetch import Fetched, archive, fetch
 from gongshi.ingest.headers import KIND_LABELS, KINDS, detect_kind
 from gongshi.ingest.limits import Limits
 from gongshi.ingest.load import TABLE_LABELS, Loader, group_inspections
 from gongshi.ingest.parse import map_headers, parse_rows
-from gongshi.ingest.readers import detect_format, read_table
+from gongshi.ingest.readers import Table, detect_format, read_table
 from gongshi.store.db import Database
 from gongshi.store.models import IngestRun, Source, utcnow
-from gongshi.store.stats import refresh as refresh_stats
+from gongshi.store.stats_upkeep import refresh as refresh_stats
 
 ARCHIVE_DIR = "archive"  # under the instance folder: raw files by sha256
 PRIMARY_TABLE = {"checklist": "check_item", "task": "task", "result": "inspection", "credit": "credit_event",
-                 "entity": "market_entity"}
+                 "entity": "market_entity", "draw": "draw_record"}
 
 
 @dataclass
@@ -97,6 +98,13 @@ def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int
         report.status, report.source_id = "unchanged", earlier
         return report
     file_format = detect_format(fetched.path, fetched.content_type)
+    # A draw record is read whole, so only a JSON file within the JSON limit may be one.
+    if options.kind == "draw" or (options.kind is None and file_format == "json"
+                                  and fetched.size <= limits.max_json_bytes and draw.is_record(fetched.path)):
+        report.kind, report.rows = "draw", 1
+        table = Table(fetched.name, "json", "utf-8", 0, [], None)
+        _load(db, instance_dir, default_deadline_days, fetched, options, table, "draw", [_draw_record(fetched)], report)
+        return report
     table = read_table(fetched.path, fetched.name, file_format, limits)
     kind = options.kind or _detect(table)
     mapping, problems = map_headers(table, kind)
@@ -113,6 +121,18 @@ def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int
     report.notes = {"extras": [h for _, h in mapping.extras], "dropped": mapping.dropped}
     _load(db, instance_dir, default_deadline_days, fetched, options, table, kind, records, report)
     return report
+
+
+def _draw_record(fetched: Fetched) -> dict:
+    """A draw record, refused whole when it is malformed or its selection contradicts itself."""
+    try:
+        record = draw.load_record(fetched.path)
+        problems = draw.self_check(record)
+    except draw.DrawError as exc:
+        problems = exc.problems
+    if problems:
+        raise IngestError([Problem(fetched.name, None, None, None, p.removeprefix(f"{fetched.name}：")) for p in problems])
+    return record
 
 
 def _detect(table) -> str:
@@ -194,4 +214,5 @@ _LOADERS = {
     "result": Loader.load_results,
     "credit": Loader.load_credit,
     "entity": Loader.load_entities,
+    "draw": Loader.load_draws,
 }

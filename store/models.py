@@ -268,7 +268,8 @@ class Plan(Provenance, Base):
 
 
 class Task(Provenance, Base):
-    """An inspection task (抽查任务): seed 003 附件2's columns and seed 004's.
+    """An inspection task (抽查任务): the columns of the 附件2 task form that county and
+    city notices prescribe, and those of Jiangsu's 2021 task table.
 
     Ratio and planned count are kept as numbers for statistics and as published text.
     """
@@ -327,6 +328,25 @@ class TaskDepartment(Base):
     published_name: Mapped[str]
 
     department: Mapped[Department] = relationship()
+
+
+class DrawRecord(Provenance, Base):
+    """A published draw record (抽取记录) made by `gongshi draw`: the seed, the directory's
+    fingerprint and the selection, so that anyone can re-run the draw (ingest/draw.py). Linked to
+    its task by the published task number, which may be loaded before or after the record."""
+
+    __tablename__ = "draw_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_no: Mapped[str | None] = mapped_column(String(80), index=True)
+    algorithm: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int]
+    seed: Mapped[str]
+    directory_name: Mapped[str | None]
+    directory_sha256: Mapped[str] = mapped_column(String(64))
+    directory_rows: Mapped[int]
+    selected_count: Mapped[int]
+    record: Mapped[dict[str, Any]]  # the record as published: downloaded and re-verified as is
 
 
 # --- entities, inspections, credit ----------------------------------------------------------
@@ -458,6 +478,7 @@ FACT_TABLES: dict[str, type[Base]] = {
     "market_entity": MarketEntity,
     "inspection": Inspection,
     "credit_event": CreditEvent,
+    "draw_record": DrawRecord,
 }
 
 

@@ -2,15 +2,15 @@
 
 Runs loaded before this revision are taken as indexed; `gongshi index --check` shows any drift.
 
-Revision ID: 0004_index_pending
-Revises: 0003_corrections
+Revision ID: 0005_index_pending
+Revises: 0004_draw_records
 Create Date: 2026-12-01 13:50:00.000000
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0004_index_pending'
-down_revision = '0003_corrections'
+revision = '0005_index_pending'
+down_revision = '0004_draw_records'
 branch_labels = None
 depends_on = None
 
