@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from gongshi.ingest.limits import Limits
 from gongshi.ingest.pipeline import ARCHIVE_DIR
 
 
@@ -25,6 +26,8 @@ class Settings:
     # The public address (GONGSHI_BASE_URL, e.g. https://gongshi.example.cn): absolute links are
     # built on it and only its host is served. None on a laptop: only localhost names are served.
     base_url: str | None = None
+    # What one published source may hold and how it is fetched (GONGSHI_MAX_*, GONGSHI_FETCH_*).
+    limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self):
         if self.base_url is not None:
@@ -46,6 +49,7 @@ class Settings:
             cache_type=env.get("GONGSHI_CACHE_TYPE") or "SimpleCache",
             secret_key=env.get("GONGSHI_SECRET_KEY") or None,
             base_url=env.get("GONGSHI_BASE_URL") or None,
+            limits=_limits(env),
         )
         values.update(overrides)
         return cls(**values)
@@ -80,3 +84,14 @@ def base_url(text: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
         raise ValueError(f"GONGSHI_BASE_URL 应为 https://主机名[:端口]，不含路径，收到“{text}”")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _limits(env: dict[str, str]) -> Limits:
+    """Limits from GONGSHI_<NAME> (max_rows → GONGSHI_MAX_ROWS); unset ones keep their defaults."""
+    values = {}
+    for f in fields(Limits):
+        text = env.get(f"GONGSHI_{f.name.upper()}")
+        if text:
+            kind = type(f.default)
+            values[f.name] = text.strip().lower() in {"1", "true", "yes"} if kind is bool else kind(text)
+    return Limits(**values)
