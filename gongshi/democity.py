@@ -2,16 +2,18 @@
 
 `generate_city` writes four UTF-8-with-BOM CSV files with the Chinese headers of FORMATS.md:
 检查对象名录 (entities), 抽查计划/任务 (tasks), 抽查检查结果 (results, one row per checked item)
-and 信用信息 (credit records). It never imports the store; it only writes files.
+and 信用信息 (credit records). It only writes files; from the store it takes nothing but the
+working-day calendar.
 
 Everything comes from one `random.Random(seed)`, so a seed gives the same bytes on every run. Rows
 are written as they are generated; per entity only a few small integers are kept in compact
 arrays (names and 统一社会信用代码 are rebuilt from them), so a million entities fit easily.
 
 `write_checklist` writes the 抽查事项清单 that the tasks draw their items from
-(ingest/sample/nantong_checklist.csv is its output).
+(gongshi/sample/nantong_checklist.csv is its output). The word lists and tables (regions,
+departments, trades, 字号, the checklist) are data files in gongshi/democity_words/.
 
-Run alone: python -m ingest.generate --out DIR --entities N --seed S
+Run alone: python -m gongshi.democity --out DIR --entities N --seed S
 """
 from __future__ import annotations
 
@@ -22,19 +24,35 @@ import datetime as dt
 import math
 import operator
 import random
+import tomllib
 from array import array
+from collections import Counter
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
+
+from stdnum.cn.uscc import calc_check_digit as uscc_check
+
+from gongshi.store.workdays import is_workday
 
 CITY_CODE = "320600"
 CITY = "南通市"
 
-# The USCC alphabet (GB 32100-2015) and its weights; the same as stdnum.cn.uscc.
+# The USCC alphabet (GB 32100-2015): the organisation code's characters too.
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
-# Organisation code (GB 11714) weights for its own check character.
+# Organisation code (GB 11714) weights for its own check character (python-stdnum has no GB 11714).
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _words(name: str) -> dict:
+    """One of the city's word lists and tables, gongshi/democity_words/<name>.toml."""
+    return tomllib.loads(files("gongshi").joinpath("democity_words", f"{name}.toml").read_text(encoding="utf-8"))
+
+
+def _tuples(row: dict) -> dict:
+    """A table row with its lists as tuples, for the frozen dataclasses below."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in row.items()}
+
 
 ENTITY_HEADERS = ["统一社会信用代码", "企业名称", "市场主体类型", "行政区划代码", "住所", "行业", "成立日期",
                   "登记状态", "登记机关"]
@@ -62,29 +80,7 @@ class Region:
     roads: tuple[str, ...]
 
 
-REGIONS: tuple[Region, ...] = (
-    Region("320602", "南通市崇川区", "南通", "崇", 0.22,
-           ("和平桥街道", "城东街道", "观音山街道", "狼山镇街道", "钟秀街道", "唐闸镇街道", "秦灶街道", "陈桥街道"),
-           ("工农路", "人民中路", "青年东路", "南大街", "跃龙路", "城港路", "濠西路", "钟秀中路")),
-    Region("320612", "南通市通州区", "南通市通州区", "通州", 0.13,
-           ("金沙街道", "先锋街道", "兴东街道", "平潮镇", "石港镇", "川姜镇", "西亭镇"),
-           ("建设路", "银河路", "碧华路", "新金路", "世纪大道", "通甲路")),
-    Region("320614", "南通市海门区", "南通市海门区", "海门", 0.11,
-           ("海门街道", "三厂街道", "临江镇", "悦来镇", "常乐镇", "包场镇"),
-           ("北京路", "解放路", "长江路", "人民路", "上海路", "秀山路")),
-    Region("320623", "如东县", "如东县", "东", 0.10,
-           ("掘港街道", "城中街道", "栟茶镇", "洋口镇", "岔河镇", "马塘镇"),
-           ("人民路", "青园路", "珠江路", "江海路", "泰山路")),
-    Region("320681", "启东市", "启东市", "启", 0.11,
-           ("汇龙镇", "吕四港镇", "南阳镇", "北新镇", "寅阳镇", "海复镇"),
-           ("人民路", "和平路", "紫薇路", "牡丹江路", "公园路")),
-    Region("320682", "如皋市", "如皋市", "皋", 0.15,
-           ("如城街道", "东陈镇", "白蒲镇", "长江镇", "搬经镇", "磨头镇"),
-           ("海阳路", "福寿路", "中山路", "益寿路", "宁海路", "大司马路")),
-    Region("320685", "海安市", "海安市", "海安", 0.12,
-           ("海安街道", "城东镇", "角斜镇", "李堡镇", "曲塘镇", "雅周镇"),
-           ("长江路", "宁海路", "中坝路", "黄海大道", "人民路")),
-)
+REGIONS: tuple[Region, ...] = tuple(Region(**_tuples(row)) for row in _words("regions")["region"])
 _REGION_CUM = [sum(r.weight for r in REGIONS[: i + 1]) for i in range(len(REGIONS))]
 
 
@@ -101,21 +97,7 @@ class Dept:
     fines: tuple[int, ...]  # typical fines in yuan
 
 
-DEPTS: dict[str, Dept] = {d.abbr: d for d in (
-    Dept("SJ", "市场监督管理局", "市监", True, (14, 20), "市监处罚",
-         (2000, 3000, 5000, 5000, 8000, 10000, 10000, 20000, 30000, 50000, 100000)),
-    Dept("HB", "生态环境局", "生态环境", False, (4, 6), "环罚", (20000, 50000, 100000, 150000, 200000, 300000)),
-    Dept("WJ", "卫生健康委员会", "卫健", True, (3, 5), "卫罚", (500, 1000, 2000, 3000, 5000, 10000, 20000)),
-    Dept("WL", "文化广电和旅游局", "文旅", True, (3, 5), "文旅罚", (2000, 5000, 10000, 20000, 30000)),
-    Dept("YJ", "应急管理局", "应急", True, (3, 6), "应急罚", (10000, 20000, 30000, 50000, 100000)),
-    Dept("RS", "人力资源和社会保障局", "人社", True, (2, 4), "人社监罚", (2000, 5000, 10000, 20000)),
-    Dept("SW", "商务局", "商务", True, (2, 3), "商罚", (1000, 3000, 5000, 10000, 30000)),
-    Dept("JT", "交通运输局", "交通", True, (2, 4), "交罚", (1000, 2000, 3000, 5000, 10000)),
-    Dept("ZJ", "住房和城乡建设局", "住建", True, (2, 4), "建罚", (5000, 10000, 20000, 30000, 50000)),
-    Dept("NY", "农业农村局", "农业农村", True, (3, 5), "农罚", (2000, 5000, 10000, 20000, 50000)),
-    Dept("GA", "公安局", "公安", False, (2, 3), "公行罚", (200, 500, 1000, 2000, 5000)),
-    Dept("SWJ", "税务局", "税务", True, (1, 2), "税稽罚", (500, 1000, 2000, 5000, 10000)),
-)}
+DEPTS: dict[str, Dept] = {row["abbr"]: Dept(**_tuples(row)) for row in _words("departments")["department"]}
 
 
 def authority(dept: Dept, region: Region | None) -> str:
@@ -145,173 +127,15 @@ class Item:
     tag: str            # which entities it applies to (see INDUSTRIES)
     violations: tuple[str, ...]
     disclosure: bool = False   # an 企业公示 item: its problems are 公示 results
-    note: str = ""
 
 
 def _items() -> list[Item]:
-    rows: list[tuple] = [
-        # dept, category, name, sub_item, key, basis, objects, content, method, partners, tag, violations
-        ("SJ", "企业公示信息检查", "企业公示信息抽查", "企业年度报告公示信息的检查", False,
-         "《企业信息公示暂行条例》第十四条", "辖区内企业、农民专业合作社", "年度报告公示信息的真实性、及时性",
-         "书面检查、实地核查、网络监测", (), "ent",
-         ("公示企业信息隐瞒真实情况、弄虚作假", "未按规定公示年度报告")),
-        ("SJ", "企业公示信息检查", "企业公示信息抽查", "企业即时公示信息的检查", False,
-         "《企业信息公示暂行条例》第十条、第十四条", "辖区内企业、农民专业合作社",
-         "股东出资、股权变更、行政许可取得等即时公示信息的真实性、及时性", "书面检查、实地核查、网络监测", (), "ent",
-         ("未按规定履行即时信息公示义务",)),
-        ("SJ", "个体工商户公示信息检查", "个体工商户年度报告公示信息抽查", "个体工商户年度报告公示信息的检查", False,
-         "《个体工商户年度报告暂行办法》", "辖区内个体工商户", "年度报告公示信息的真实性", "书面检查、实地核查",
-         (), "indiv", ("个体工商户年度报告公示信息隐瞒真实情况、弄虚作假",)),
-        ("SJ", "食品安全检查", "食品经营者检查", "食品销售者的检查", False,
-         "《中华人民共和国食品安全法》第一百一十条", "食品销售经营者",
-         "经营资质、进货查验记录、食品贮存条件、标签标识", "现场检查、抽样检验", ("SW",), "food_op",
-         ("经营超过保质期的食品", "未按规定建立并遵守进货查验记录制度", "经营标签不符合规定的预包装食品")),
-        ("SJ", "食品安全检查", "食品经营者检查", "餐饮服务提供者的检查", False,
-         "《中华人民共和国食品安全法》第一百一十条", "餐饮服务提供者",
-         "许可资质、从业人员健康管理、原料控制、加工制作过程、餐饮具清洗消毒", "现场检查", ("WJ",), "catering",
-         ("餐饮具未按规定清洗消毒", "从业人员未取得健康证明从事接触直接入口食品的工作", "使用超过保质期的食品原料")),
-        ("SJ", "食品安全检查", "食品生产者检查", "食品生产者的检查", True,
-         "《中华人民共和国食品安全法》第一百一十条；《食品生产经营监督检查管理办法》", "取得食品生产许可证的生产者",
-         "生产环境条件、进货查验、生产过程控制、出厂检验、不合格品管理", "现场检查、抽样检验", (), "food_prod",
-         ("生产经营不符合食品安全标准的食品", "未按规定进行出厂检验")),
-        ("SJ", "特种设备安全检查", "特种设备使用单位检查", "特种设备使用单位的检查", True,
-         "《中华人民共和国特种设备安全法》第五十七条", "特种设备使用单位",
-         "使用登记、定期检验、安全管理人员和作业人员持证、维护保养", "现场检查", ("YJ",), "special_equip",
-         ("使用未经定期检验的特种设备", "特种设备作业人员未取得相应资格", "未按规定办理特种设备使用登记")),
-        ("SJ", "产品质量检查", "工业产品生产许可证获证企业检查", "工业产品生产许可证获证企业的检查", False,
-         "《中华人民共和国工业产品生产许可证管理条例》", "取得工业产品生产许可证的企业",
-         "生产条件、检验能力、产品质量是否持续符合许可条件", "现场检查、抽样检验", (), "industrial_prod",
-         ("获证企业生产条件不再符合许可条件", "未在产品或包装上标注生产许可证标志和编号")),
-        ("SJ", "产品质量检查", "产品质量监督抽查", "生产领域产品质量的检查", False,
-         "《中华人民共和国产品质量法》第十五条", "工业产品生产企业", "产品质量、标识标注", "抽样检验",
-         (), "industrial_prod", ("生产不符合保障人体健康和人身、财产安全的国家标准、行业标准的产品",)),
-        ("SJ", "计量监督检查", "计量器具检查", "强制检定计量器具使用情况的检查", False,
-         "《中华人民共和国计量法》第十八条", "使用强制检定计量器具的单位和个体工商户",
-         "强制检定计量器具登记备案、定期检定、使用状况", "现场检查", (), "measure",
-         ("使用未经检定或超过检定周期的计量器具", "使用不合格的计量器具")),
-        ("SJ", "药品监督检查", "药品经营企业检查", "药品零售企业的检查", True,
-         "《中华人民共和国药品管理法》第九十九条", "药品零售企业", "经营资质、购进验收记录、储存条件、处方药销售管理",
-         "现场检查", ("WJ",), "drug", ("未凭处方销售处方药", "未按规定储存药品", "购进药品未按规定验收")),
-        ("SJ", "医疗器械监督检查", "医疗器械经营企业检查", "第二类、第三类医疗器械经营企业的检查", False,
-         "《医疗器械监督管理条例》第七十条", "第二类、第三类医疗器械经营企业", "经营备案或许可、进货查验、贮存条件",
-         "现场检查", (), "drug", ("经营未依法注册的医疗器械", "未按规定建立进货查验记录")),
-        ("SJ", "化妆品监督检查", "化妆品经营者检查", "化妆品经营者的检查", False,
-         "《化妆品监督管理条例》", "化妆品经营者", "进货查验记录、产品标签、贮存条件", "现场检查", (), "cosmetics",
-         ("经营标签不符合规定的化妆品", "未按规定建立并执行进货查验记录制度")),
-        ("SJ", "广告监督检查", "广告发布行为检查", "互联网广告发布行为的检查", False,
-         "《中华人民共和国广告法》第四十九条", "广告经营者、广告发布者", "广告内容真实性、广告审查、广告发布登记",
-         "网络监测、书面检查", (), "ad", ("发布虚假广告", "广告使用绝对化用语")),
-        ("HB", "污染防治检查", "排污单位检查", "排污单位持证排污情况的检查", False,
-         "《中华人民共和国环境保护法》第二十四条；《排污许可管理条例》", "纳入排污许可管理的排污单位",
-         "排污许可证执行、自行监测、污染防治设施运行", "现场检查、监测", (), "env",
-         ("超过排放标准排放水污染物", "未按照排污许可证规定开展自行监测", "污染防治设施未正常运行")),
-        ("HB", "污染防治检查", "建设项目环境保护事中事后检查", "建设项目环境保护“三同时”执行情况的检查", False,
-         "《建设项目环境保护管理条例》", "已取得环评批复的建设单位", "环境影响评价、环保设施“三同时”、竣工验收",
-         "现场检查、书面检查", (), "env", ("需要配套建设的环境保护设施未经验收即投入生产",)),
-        ("HB", "固体废物检查", "危险废物产生单位检查", "危险废物规范化管理情况的检查", True,
-         "《中华人民共和国固体废物污染环境防治法》", "危险废物产生单位", "危险废物贮存、转移联单、管理台账",
-         "现场检查", ("YJ",), "hazchem", ("未按规定贮存危险废物", "未按规定填写危险废物转移联单")),
-        ("HB", "机动车排放检验检查", "机动车排放检验机构检查", "机动车排放检验行为的检查", False,
-         "《中华人民共和国大气污染防治法》", "机动车排放检验机构", "检验设备、检验流程、检验数据真实性",
-         "现场检查", ("SJ", "GA"), "vehicle_test", ("伪造机动车排放检验结果",)),
-        ("WL", "旅游市场检查", "旅行社检查", "旅行社经营行为的检查", False,
-         "《中华人民共和国旅游法》第八十五条；《旅行社条例》", "旅行社及其分社、服务网点",
-         "经营许可、旅游合同、质量保证金、导游委派", "现场检查、书面检查", ("SJ",), "travel",
-         ("未与旅游者订立书面合同", "委派未取得导游证的人员提供导游服务")),
-        ("WL", "文化市场检查", "娱乐场所检查", "娱乐场所经营行为的检查", False,
-         "《娱乐场所管理条例》", "歌舞娱乐场所、游艺娱乐场所", "经营许可、曲库内容、营业时间、未成年人保护",
-         "现场检查", ("GA",), "entertainment", ("未按规定悬挂未成年人禁入标志", "超时营业")),
-        ("WL", "文化市场检查", "互联网上网服务营业场所检查", "上网服务营业场所经营行为的检查", False,
-         "《互联网上网服务营业场所管理条例》", "互联网上网服务营业场所", "经营许可、实名登记、接纳未成年人",
-         "现场检查", ("GA",), "internet_cafe", ("接纳未成年人进入营业场所", "未按规定核对登记上网消费者有效身份证件")),
-        ("WJ", "公共场所卫生检查", "公共场所卫生监督检查", "公共场所卫生许可及卫生管理情况的检查", False,
-         "《公共场所卫生管理条例》", "住宿、沐浴、美容美发等公共场所", "卫生许可证、从业人员健康证明、卫生检测",
-         "现场检查", ("SJ", "GA"), "public_place", ("未取得有效健康合格证明从事直接为顾客服务工作", "未按规定对公共用品用具进行清洗消毒")),
-        ("WJ", "医疗卫生检查", "医疗机构依法执业检查", "医疗机构及医务人员执业资质的检查", True,
-         "《医疗机构管理条例》", "医疗机构", "执业许可、医务人员资质、医疗废物处置", "现场检查", ("SJ",), "medical",
-         ("使用非卫生技术人员从事医疗卫生技术工作", "诊疗活动超出登记范围")),
-        ("WJ", "职业卫生检查", "用人单位职业病防治检查", "职业病危害项目申报及职业健康检查情况的检查", False,
-         "《中华人民共和国职业病防治法》", "存在职业病危害因素的用人单位", "危害项目申报、职业健康检查、防护设施",
-         "现场检查", ("YJ",), "industry_safety", ("未按照规定组织职业健康检查", "未按照规定及时、如实申报职业病危害项目")),
-        ("YJ", "危险化学品安全检查", "危险化学品经营企业检查", "危险化学品经营许可及安全管理情况的检查", True,
-         "《危险化学品安全管理条例》", "危险化学品经营企业", "经营许可、储存条件、安全管理制度", "现场检查",
-         ("HB",), "hazchem", ("未按规定储存危险化学品", "未取得危险化学品经营许可证经营危险化学品")),
-        ("YJ", "工贸行业安全生产检查", "工贸企业安全生产检查", "安全生产主体责任落实情况的检查", False,
-         "《中华人民共和国安全生产法》第六十五条", "冶金、有色、建材、机械、轻工、纺织等工贸企业",
-         "安全生产责任制、安全培训、隐患排查治理", "现场检查", ("SJ",), "industry_safety",
-         ("未按规定对从业人员进行安全生产教育和培训", "未建立事故隐患排查治理制度")),
-        ("YJ", "工贸行业安全生产检查", "工贸企业安全生产检查", "有限空间作业安全管理情况的检查", False,
-         "《中华人民共和国安全生产法》第六十五条；《工贸企业有限空间作业安全规定》", "涉及有限空间作业的工贸企业",
-         "有限空间辨识、作业审批、应急救援装备", "现场检查", (), "industry_safety", ("有限空间作业未执行作业审批制度",)),
-        ("RS", "劳动保障监察", "用人单位遵守劳动保障法律法规情况检查", "劳动合同签订及工资支付情况的检查", False,
-         "《劳动保障监察条例》第十一条", "辖区内用人单位", "劳动合同签订、工资支付、工作时间、社会保险参保",
-         "书面检查、现场检查", (), "company", ("未依法与劳动者订立书面劳动合同", "克扣或者无故拖欠劳动者工资")),
-        ("RS", "人力资源市场检查", "人力资源服务机构检查", "人力资源服务许可及备案情况的检查", False,
-         "《人力资源市场暂行条例》", "经营性人力资源服务机构", "许可备案、服务台账、信息发布、年度报告",
-         "现场检查", ("SJ",), "hr", ("未经许可擅自从事职业中介活动", "发布虚假招聘信息")),
-        ("SW", "商贸流通检查", "单用途商业预付卡发卡企业检查", "单用途商业预付卡发行与服务情况的检查", False,
-         "《单用途商业预付卡管理办法（试行）》", "发行单用途商业预付卡的企业", "备案、预收资金管理、发卡规模",
-         "书面检查、现场检查", ("SJ",), "prepaid", ("未按规定办理单用途卡发卡备案",)),
-        ("SW", "商贸流通检查", "报废机动车回收企业检查", "报废机动车回收拆解行为的检查", False,
-         "《报废机动车回收管理办法》", "报废机动车回收拆解企业", "资质认定、回收拆解记录、“五大总成”管理",
-         "现场检查", ("GA", "HB"), "scrap_car", ("未如实记录报废机动车“五大总成”等主要部件的数量、型号、流向",)),
-        ("SW", "商贸流通检查", "再生资源回收经营者检查", "再生资源回收经营者备案情况的检查", False,
-         "《再生资源回收管理办法》", "再生资源回收经营者", "备案登记、收购台账", "现场检查", (), "scrap_car",
-         ("未按规定办理备案",)),
-        ("JT", "道路运输检查", "道路货物运输经营者检查", "道路货物运输经营资质及车辆技术管理情况的检查", False,
-         "《中华人民共和国道路运输条例》", "道路货物运输经营者", "经营许可、车辆技术档案、驾驶员从业资格",
-         "现场检查、书面检查", (), "road_transport", ("使用未取得道路运输证的车辆从事道路运输", "未按规定维护和检测运输车辆")),
-        ("JT", "机动车维修检查", "机动车维修经营者检查", "机动车维修经营备案及维修质量管理情况的检查", False,
-         "《机动车维修管理规定》", "机动车维修经营者", "经营备案、维修合同、竣工出厂合格证、配件台账",
-         "现场检查", ("HB", "SJ"), "car_repair", ("未按规定签发机动车维修竣工出厂合格证", "未建立机动车维修档案")),
-        ("JT", "驾驶员培训检查", "机动车驾驶员培训机构检查", "驾驶员培训教学及经营行为的检查", False,
-         "《机动车驾驶员培训管理规定》", "机动车驾驶员培训机构", "经营备案、教练员资格、培训学时",
-         "现场检查", (), "driving_school", ("未按照规定的培训学时开展培训",)),
-        ("ZJ", "房地产市场检查", "房地产开发企业检查", "房地产开发企业资质及商品房销售行为的检查", False,
-         "《城市房地产开发经营管理条例》", "房地产开发企业", "开发资质、预售许可、销售明码标价",
-         "现场检查、书面检查", (), "real_estate", ("未取得商品房预售许可证预售商品房",)),
-        ("ZJ", "房地产市场检查", "房地产经纪机构检查", "房地产经纪机构备案及经纪行为的检查", False,
-         "《房地产经纪管理办法》", "房地产经纪机构及其分支机构", "备案、经纪服务合同、信息公示、资金监管",
-         "现场检查", ("SJ",), "estate_agency", ("未按规定公示房地产经纪服务项目和收费标准", "发布虚假房源信息")),
-        ("ZJ", "建筑市场检查", "建筑施工企业检查", "建筑施工企业资质及安全生产许可条件的检查", False,
-         "《建筑施工企业安全生产许可证管理规定》", "建筑施工企业", "企业资质、安全生产许可证、项目管理人员到岗",
-         "现场检查", ("RS",), "construction", ("安全生产许可条件不再符合要求", "项目负责人未按规定到岗履职")),
-        ("ZJ", "物业管理检查", "物业服务企业检查", "物业服务企业履约及服务行为的检查", False,
-         "《物业管理条例》", "物业服务企业", "物业服务合同履行、收费公示、共用部位管理", "现场检查",
-         (), "property", ("未按规定公示物业服务收费项目和标准",)),
-        ("NY", "农业投入品检查", "农药经营者检查", "农药经营许可及经营行为的检查", False,
-         "《农药管理条例》", "农药经营者", "经营许可、采购和销售台账、限制使用农药定点经营",
-         "现场检查", ("SJ",), "pesticide", ("未按规定建立农药采购、销售台账", "经营标签不符合规定的农药")),
-        ("NY", "农业投入品检查", "种子生产经营者检查", "种子生产经营许可及标签、档案的检查", False,
-         "《中华人民共和国种子法》", "种子生产经营者", "生产经营许可、种子标签和使用说明、经营档案",
-         "现场检查、抽样检验", (), "seed", ("未按规定建立种子生产经营档案",)),
-        ("NY", "农业投入品检查", "兽药经营企业检查", "兽药经营质量管理规范执行情况的检查", False,
-         "《兽药管理条例》", "兽药经营企业", "经营许可、购销记录、储存条件", "现场检查", (), "vet_drug",
-         ("未按规定建立兽药购销记录",)),
-        ("NY", "农业投入品检查", "饲料生产企业检查", "饲料和饲料添加剂生产情况的检查", False,
-         "《饲料和饲料添加剂管理条例》", "饲料和饲料添加剂生产企业", "生产许可、原料查验、产品留样",
-         "现场检查、抽样检验", (), "feed", ("未按规定实行产品留样观察制度",)),
-        ("NY", "农产品质量安全检查", "农产品生产经营主体检查", "农产品质量安全管理情况的检查", False,
-         "《中华人民共和国农产品质量安全法》", "农民专业合作社、家庭农场等农产品生产经营主体",
-         "农业投入品使用记录、承诺达标合格证开具、农产品生产记录", "现场检查、抽样检验", ("SJ",), "coop",
-         ("未按规定建立农产品生产记录",)),
-        ("GA", "治安管理检查", "旅馆业治安管理检查", "旅馆业治安管理制度落实情况的检查", False,
-         "《旅馆业治安管理办法》", "旅馆、宾馆、酒店", "特种行业许可、旅客住宿登记、安全防范",
-         "现场检查", ("WJ", "SJ"), "hotel", ("未按规定登记住宿旅客身份信息",)),
-        ("GA", "治安管理检查", "公章刻制业检查", "公章刻制业备案及印章刻制行为的检查", False,
-         "《印铸刻字业暂行管理规则》", "公章刻制企业和个体工商户", "备案、印章刻制登记、信息上传",
-         "现场检查", (), "seal", ("承制公章未查验有效证明文件",)),
-        ("SWJ", "税收征管检查", "发票使用情况检查", "发票领用、开具、保管情况的检查", False,
-         "《中华人民共和国发票管理办法》", "辖区内纳税人", "发票领用、开具、取得、保管", "书面检查、实地核查",
-         (), "company", ("未按照规定开具发票", "未按规定保管发票")),
-    ]
     items: list[Item] = []
-    counters: dict[str, int] = {}
-    for dept, category, name, sub, key, basis, objects, content, method, partners, tag, violations in rows:
-        counters[dept] = counters.get(dept, 0) + 1
-        items.append(Item(f"{CITY_CODE[:4]}-{dept}-{counters[dept]:03d}", dept, category, name, sub, key, basis,
-                          objects, content, method, partners, tag, violations,
-                          disclosure=tag in ("ent", "indiv") and dept == "SJ"))
+    counters: Counter[str] = Counter()
+    for row in _words("checklist")["item"]:
+        counters[row["dept"]] += 1
+        items.append(Item(f"{CITY_CODE[:4]}-{row['dept']}-{counters[row['dept']]:03d}", **_tuples(row),
+                          disclosure=row["tag"] in ("ent", "indiv") and row["dept"] == "SJ"))
     return items
 
 
@@ -354,102 +178,24 @@ class Industry:
     weight: float
 
 
-def _ind(kind, words, suffixes, sector, tags, weight):
+def _ind(kind, words, suffixes, sector, tags, weight) -> Industry:
     type_tags = {"indiv": ("indiv",), "company": ("ent", "company"), "coop": ("ent", "coop")}[kind]
     return Industry(kind, tuple(words), tuple(suffixes), sector, tuple(tags) + type_tags, weight)
 
 
-INDUSTRIES: tuple[Industry, ...] = (
-    # 个体工商户 (about 60%)
-    _ind("indiv", ["百货", "日用百货"], ["商店", "商行", "超市", "便利店"], "零售业", ["food_op", "measure", "prepaid"], 9),
-    _ind("indiv", ["副食品", "食品"], ["店", "商店", "经营部"], "零售业", ["food_op"], 6),
-    _ind("indiv", [""], ["饭店", "小吃店", "面馆", "餐馆", "快餐店", "烧烤店"], "餐饮业",
-         ["catering", "food_op", "prepaid"], 9),
-    _ind("indiv", [""], ["药房", "大药房", "药店"], "零售业", ["drug"], 2),
-    _ind("indiv", ["五金", "五金建材"], ["店", "商行", "经营部"], "零售业", [], 4),
-    _ind("indiv", [""], ["理发店", "美发店", "发艺工作室"], "居民服务业", ["public_place", "prepaid"], 4),
-    _ind("indiv", [""], ["美容院", "美容店", "美甲店"], "居民服务业", ["public_place", "cosmetics", "prepaid"], 3),
-    _ind("indiv", [""], ["汽车修理部", "汽修店", "汽车维修服务部"], "机动车、电子产品和日用产品修理业",
-         ["car_repair"], 2.5),
-    _ind("indiv", [""], ["眼镜店"], "零售业", ["measure"], 1),
-    _ind("indiv", ["农资"], ["经营部", "店", "门市部"], "零售业", ["pesticide", "seed"], 1.5),
-    _ind("indiv", ["服装", "服饰"], ["店", "商行"], "零售业", [], 5),
-    _ind("indiv", ["家纺", "床上用品"], ["店", "经营部", "商行"], "批发业", [], 3),
-    _ind("indiv", [""], ["网吧"], "娱乐业", ["internet_cafe"], 0.4),
-    _ind("indiv", [""], ["旅馆", "宾馆", "旅社"], "住宿业", ["hotel", "public_place"], 1.2),
-    _ind("indiv", [""], ["刻章店"], "商务服务业", ["seal"], 0.2),
-    _ind("indiv", [""], ["兽药店"], "零售业", ["vet_drug"], 0.4),
-    _ind("indiv", [""], ["化妆品店"], "零售业", ["cosmetics"], 1),
-    _ind("indiv", [""], ["烟酒店", "烟酒商行"], "零售业", ["food_op"], 3),
-    _ind("indiv", ["水产", "蔬菜"], ["经营部", "摊"], "零售业", ["food_op", "measure"], 2),
-    _ind("indiv", ["装潢"], ["部", "工作室"], "建筑装饰、装修和其他建筑业", [], 1.5),
-    _ind("indiv", ["电动车"], ["行", "商行"], "零售业", [], 1.3),
-    _ind("indiv", [""], ["废品收购站"], "废弃资源综合利用业", ["scrap_car"], 0.3),
-    # 有限责任公司 / 股份有限公司 (about 37%)
-    _ind("company", ["餐饮管理", "餐饮服务"], [], "餐饮业", ["catering", "food_op", "prepaid"], 2.2),
-    _ind("company", ["建设工程", "建筑工程", "建筑安装工程"], [], "土木工程建筑业", ["construction"], 2.6),
-    _ind("company", ["装饰工程", "建筑装饰工程"], [], "建筑装饰、装修和其他建筑业", ["construction"], 1.5),
-    _ind("company", ["房地产开发", "置业"], [], "房地产业", ["real_estate"], 0.6),
-    _ind("company", ["物业管理", "物业服务"], [], "房地产业", ["property", "special_equip"], 0.8),
-    _ind("company", ["房产经纪", "房地产经纪"], [], "房地产业", ["estate_agency"], 0.5),
-    _ind("company", ["纺织", "纺织品", "纺织科技"], [], "纺织业", ["env", "industry_safety"], 1.6),
-    _ind("company", ["家纺", "家用纺织品"], [], "纺织业", ["industry_safety"], 1.8),
-    _ind("company", ["印染"], [], "纺织业", ["env", "industry_safety", "hazchem"], 0.3),
-    _ind("company", ["机械制造", "机械", "机械设备"], [], "通用设备制造业",
-         ["industry_safety", "special_equip", "industrial_prod"], 1.8),
-    _ind("company", ["船舶工程", "船舶配套", "海洋工程装备"], [], "铁路、船舶、航空航天和其他运输设备制造业",
-         ["industry_safety", "special_equip", "env"], 0.6),
-    _ind("company", ["化工", "精细化工"], [], "化学原料和化学制品制造业",
-         ["hazchem", "env", "industry_safety", "industrial_prod"], 0.5),
-    _ind("company", ["电气", "电线电缆", "电器"], [], "电气机械和器材制造业", ["industrial_prod", "industry_safety"], 1),
-    _ind("company", ["金属制品", "五金制品"], [], "金属制品业", ["env", "industry_safety"], 0.9),
-    _ind("company", ["塑料制品", "塑胶"], [], "橡胶和塑料制品业", ["industrial_prod", "industry_safety"], 0.5),
-    _ind("company", ["电子科技", "电子"], [], "计算机、通信和其他电子设备制造业", ["industry_safety"], 1),
-    _ind("company", ["食品", "食品科技"], [], "食品制造业", ["food_prod", "env"], 0.6),
-    _ind("company", ["大药房", "医药连锁"], [], "零售业", ["drug"], 0.5),
-    _ind("company", ["医疗器械", "医药"], [], "批发业", ["drug"], 0.4),
-    _ind("company", ["商贸", "贸易", "国际贸易"], [], "批发业", [], 4),
-    _ind("company", ["物流", "运输", "供应链管理"], [], "道路运输业", ["road_transport"], 1.4),
-    _ind("company", ["汽车服务", "汽车维修"], [], "机动车、电子产品和日用产品修理业", ["car_repair"], 0.6),
-    _ind("company", ["再生资源回收", "报废汽车回收"], [], "废弃资源综合利用业", ["scrap_car", "env"], 0.15),
-    _ind("company", ["机动车检测", "检测技术"], [], "专业技术服务业", ["vehicle_test"], 0.15),
-    _ind("company", ["人力资源", "劳务派遣"], [], "商务服务业", ["hr"], 0.5),
-    _ind("company", ["国际旅行社", "旅行社", "旅游"], [], "商务服务业", ["travel"], 0.3),
-    _ind("company", ["酒店管理", "大酒店"], [], "住宿业", ["hotel", "public_place", "special_equip", "catering", "food_op"], 0.5),
-    _ind("company", ["文化传媒", "广告"], [], "商务服务业", ["ad"], 1.4),
-    _ind("company", ["网络科技", "信息技术", "软件"], [], "软件和信息技术服务业", ["ad"], 1.6),
-    _ind("company", ["教育咨询", "教育科技", "职业技能培训"], [], "教育", ["prepaid"], 0.7),
-    _ind("company", ["机动车驾驶员培训", "驾驶培训"], [], "教育", ["driving_school"], 0.1),
-    _ind("company", ["文化娱乐", "娱乐"], [], "娱乐业", ["entertainment", "public_place"], 0.3),
-    _ind("company", ["健身", "体育发展"], [], "体育", ["prepaid", "public_place"], 0.4),
-    _ind("company", ["口腔门诊部", "医院", "诊所"], [], "卫生", ["medical"], 0.4),
-    _ind("company", ["农业科技", "农业发展"], [], "农业", ["seed"], 0.6),
-    _ind("company", ["环保科技", "环境工程"], [], "生态保护和环境治理业", ["env"], 0.5),
-    _ind("company", ["石油销售", "能源"], [], "零售业", ["hazchem", "measure"], 0.25),
-    _ind("company", ["燃气", "天然气"], [], "燃气生产和供应业", ["hazchem", "special_equip"], 0.15),
-    _ind("company", ["农资", "农业生产资料"], [], "批发业", ["pesticide", "seed"], 0.25),
-    _ind("company", ["饲料"], [], "农副食品加工业", ["feed"], 0.15),
-    _ind("company", ["日用化学品", "化妆品"], [], "化学原料和化学制品制造业", ["cosmetics", "industrial_prod"], 0.15),
-    _ind("company", ["电梯工程", "起重设备"], [], "通用设备制造业", ["special_equip", "industrial_prod"], 0.2),
-    # 农民专业合作社 (about 3%)
-    _ind("coop", ["蔬菜种植", "果蔬种植", "水稻种植", "花木种植"], [], "农业", ["seed"], 1.6),
-    _ind("coop", ["生猪养殖", "家禽养殖", "山羊养殖"], [], "畜牧业", ["feed", "vet_drug"], 0.8),
-    _ind("coop", ["水产养殖", "紫菜养殖"], [], "渔业", [], 0.6),
-)
+INDUSTRIES: tuple[Industry, ...] = tuple(_ind(**row) for row in _words("industries")["industry"])
 _INDUSTRY_CUM: list[float] = []
 for _i, _industry in enumerate(INDUSTRIES):
     _INDUSTRY_CUM.append((_INDUSTRY_CUM[-1] if _i else 0.0) + _industry.weight)
 del _i, _industry
 
 # 字号 (trade names): a few local ones, 某记 names, and pairs of auspicious characters.
-_FIRST = "和鑫通华瑞恒宏盛金泰顺达兴福隆源嘉昌佳信诚永丰益腾润亿祥凯聚天海江新鸿博伟明东美德安长正远晨星阳光银富汇优联创旺中大民一"
-_SECOND = "顺达兴盛泰华源丰昌隆利发祥和瑞鑫通成德康宇辉晟鼎峰林森宏诚信嘉越航程邦鸿睿业联创佳海凯旺美"
+_NAMES = _words("names")
 ZIHAO: tuple[str, ...] = tuple(dict.fromkeys(
-    ["狼山", "濠河", "紫琅", "江海", "通程", "和顺", "鑫达", "崇川", "海阳", "军山", "南通", "通吕"]
-    + [f"{s}记" for s in "张王李刘陈杨黄吴周徐孙朱马胡郭何高林顾施陆缪季"]
-    + [a + b for a in _FIRST for b in _SECOND if a != b]
+    _NAMES["local"] + [f"{s}记" for s in _NAMES["surnames"]]
+    + [a + b for a in _NAMES["first"] for b in _NAMES["second"] if a != b]
 ))
-_EXTRA = "福达兴丰源旺隆泰盛祥"  # a third character once a key has used every two-character 字号
+_EXTRA = _NAMES["extra"]  # a third character once a key has used every two-character 字号
 
 
 def _coprime(n: int, start: int) -> int:
@@ -493,23 +239,17 @@ SERIOUS_OTHER = "违反法律、行政法规，性质恶劣、情节严重、社
 # --- calendar -------------------------------------------------------------------------------
 
 class WorkCalendar:
-    """China's working days (chinesecalendar, with 调休) as ordinals; Monday–Friday beyond its data."""
+    """China's working days (store/workdays.py: chinesecalendar with 调休, Monday–Friday beyond its
+    data) indexed by ordinal, for a million lookups."""
 
     def __init__(self, first_year: int, last_year: int):
-        import chinese_calendar
-
         self.start = dt.date(first_year, 1, 1).toordinal()
         end = dt.date(last_year, 12, 31).toordinal()
         self.days: list[int] = []
         self.next_index = array("i")  # per calendar day: index of the first working day on or after it
         for o in range(self.start, end + 1):
-            day = dt.date.fromordinal(o)
-            try:
-                work = chinese_calendar.is_workday(day)
-            except NotImplementedError:
-                work = day.weekday() < 5
             self.next_index.append(len(self.days))
-            if work:
+            if is_workday(dt.date.fromordinal(o)):
                 self.days.append(o)
         self.next_index.append(len(self.days))
 
@@ -622,12 +362,6 @@ def org_check(body: str) -> str:
     """GB 11714 check character of an 8-character organisation code body."""
     c = 11 - sum(map(operator.mul, map(_ORG_VALUE.__getitem__, body), _ORG_WEIGHTS)) % 11
     return "X" if c == 10 else ("0" if c == 11 else str(c))
-
-
-def uscc_check(first17: str) -> str:
-    """GB 32100 check character (the same computation as stdnum.cn.uscc.calc_check_digit)."""
-    total = sum(map(operator.mul, map(_USCC_VALUE.__getitem__, first17), _USCC_WEIGHTS))
-    return USCC_ALPHABET[(31 - total) % 31]
 
 
 @dataclass
