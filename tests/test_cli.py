@@ -29,6 +29,7 @@ def rows(n, result="未发现问题"):
 def run(tmp_path, monkeypatch):
     monkeypatch.setenv("GONGSHI_INSTANCE_DIR", str(tmp_path / "instance"))
     monkeypatch.delenv("GONGSHI_DATABASE_URL", raising=False)
+    monkeypatch.setenv("GONGSHI_FETCH_ALLOW_PRIVATE", "1")  # the department's server is this machine
     runner = CliRunner()
     return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
 
