@@ -25,7 +25,7 @@ pytestmark = pytest.mark.wheel
 
 PAGES = ["/", "/search?q=南通", "/stats", "/data", "/about", "/check-items"]
 SHIPPED = ["gongshi/templates/base.html", "gongshi/api/templates/", "gongshi/portal/static/portal.css",
-           "gongshi/sample/jiangsu_2021_tasks.csv", "gongshi/democity_words/regions.toml",
+           "gongshi/sample/jiangsu_2021_tasks.csv", "gongshi/democity/words/regions.toml",
            "gongshi/store/migrations/script.py.mako", "gongshi/store/migrations/versions/"]
 NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "build", "dist", "instance", "*.egg-info", "__pycache__",
                                     ".pytest_cache", ".ruff_cache", ".hypothesis", "test-artifacts", "bench-data")
