@@ -174,4 +174,4 @@ def test_serve_answers_http_on_its_port(tmp_path):
         assert response.status == 200 and "尚未导入任何抽查结果" in page
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=30)  # gunicorn lets its workers finish what they were doing
