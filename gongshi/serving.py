@@ -20,8 +20,10 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
 
     class Gunicorn(BaseApplication):
         def load_config(self):
+            # One thread: gunicorn's plain sync worker, one request at a time (behind nginx,
+            # which buffers slow clients); more: its threaded worker.
             options = {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                       "worker_class": "gthread", "proc_name": "gongshi",
+                       "worker_class": "gthread" if threads > 1 else "sync", "proc_name": "gongshi",
                        # a download of a large table may stream for minutes
                        "timeout": 120, "graceful_timeout": 10,
                        # gunicorn's control socket sits at one path per user: two instances collide
