@@ -43,9 +43,8 @@ conditional(downloads_bp, cached=False)  # streamed: nothing to keep, but 304 st
 def init_app(app: Flask, rate_limit: str | None = None) -> None:
     """`rate_limit` per client over the API and downloads ("off": none); the counters live where
     the app's RATELIMIT_STORAGE_URI says (memory of this process by default)."""
-    app.json.sort_keys = False  # keep the schemas' field order: uscc and name first
-    problems.init_app(app)
     http.init_app(app)
+    problems.init_app(app)
     for bp in (v1, downloads_bp, docs):
         app.register_blueprint(bp)
     CORS(app, resources={r"/api/*": {}, r"/downloads/*": {}}, origins="*", send_wildcard=True,

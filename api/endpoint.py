@@ -9,13 +9,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from marshmallow import Schema
 
 from gongshi.api.context import get_db
+from gongshi.api.http import data_version
 from gongshi.api.problems import ApiError, invalid
 from gongshi.api.schemas import LOOKUPS, MAX_ID, Args, Lookups, load_args
 from gongshi.store import queries
+
+DEPARTMENTS = "gongshi.api.departments"
 
 
 @dataclass
@@ -87,11 +90,22 @@ def _check_path(path: dict) -> None:
 
 
 def lookups(session, objects: Iterable) -> Lookups:
-    """Departments (all: a small table), and the regions and sources the objects name."""
+    """Departments (all: a small table, read once per data version and process), and the regions
+    and sources the objects name."""
     objects = list(objects)
-    return Lookups(departments=queries.departments_by_id(session),
+    return Lookups(departments=_departments(session),
                    regions=queries.regions(session, (getattr(o, "region_code", None) for o in objects)),
                    sources=queries.sources(session, (o.source_id for o in objects if hasattr(o, "source_id"))))
+
+
+def _departments(session) -> dict:
+    """Only an ingest adds or renames a department, and every ingest changes the data version."""
+    version = data_version()
+    memo = current_app.extensions.get(DEPARTMENTS)
+    if memo is None or memo[0] != version:
+        memo = (version, queries.departments_by_id(session))
+        current_app.extensions[DEPARTMENTS] = memo  # one tuple, replaced whole: safe across threads
+    return memo[1]
 
 
 def _dump(session, result, schema: type[Schema]) -> dict:

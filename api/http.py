@@ -12,7 +12,9 @@ import datetime as dt
 import hashlib
 import time
 
+import orjson
 from flask import Blueprint, Flask, Response, current_app, g, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.http import is_resource_modified
 
 from gongshi.api.context import get_cache, get_db
@@ -46,7 +48,23 @@ def _memoized() -> tuple[int, dt.datetime]:
     return memo[1], memo[2]
 
 
+class OrjsonProvider(DefaultJSONProvider):
+    """Flask's JSON responses encoded by orjson (several times faster than the standard library
+    on an entity's whole record), keys in the order given and text unescaped, as the app asks;
+    dates, dataclasses and Decimals still follow Flask's own rules."""
+
+    ensure_ascii = False  # for Flask's own encoder (templates' tojson), as orjson does
+    sort_keys = False  # keep the schemas' field order: uscc and name first
+    OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+
+    def response(self, *args, **kwargs) -> Response:
+        body = orjson.dumps(self._prepare_response_obj(args, kwargs), default=self.default, option=self.OPTIONS)
+        return self._app.response_class(body + b"\n", mimetype=self.mimetype)
+
+
 def init_app(app: Flask) -> None:
+    app.json = OrjsonProvider(app)
+
     @app.after_request
     def _forget_after_writes(response: Response) -> Response:
         if request.method not in SAFE_METHODS:
