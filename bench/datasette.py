@@ -11,7 +11,7 @@ registration columns, copied from that store, opened immutable (its fastest mode
 `/<db>/enterprises/<uscc>.json`, one row. Gongshi answers `/api/v1/enterprises/<uscc>`: the whole
 record (names, every inspection with its findings, credit, sources), through its rate limiter
 (set so high it never refuses), ETag and cache. Each request asks for an entity drawn at random
-from `--distinct` USCCs spread over the whole store (bench/uscc.lua), so most are not in the
+from `--distinct` USCCs spread over the whole store (bench/paths.lua), so most are not in the
 response cache. Prints requests/s, p50 and p99 per round and the medians' ratio.
 """
 from __future__ import annotations
@@ -65,20 +65,32 @@ def wait_until_up(url: str, process: subprocess.Popen) -> None:
     sys.exit(f"{url} did not answer")
 
 
-def wrk(base: str, prefix: str, suffix: str, codes_file: Path, seconds: int, connections: int) -> dict:
-    env = {**os.environ, "BENCH_USCC_FILE": str(codes_file), "BENCH_URL_PREFIX": prefix, "BENCH_URL_SUFFIX": suffix}
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          "-s", str(ROOT / "bench" / "uscc.lua"), base],
-                         env=env, capture_output=True, text=True, check=True).stdout
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-            "p50": _ms(re.search(r"50%\s+(\S+)", out).group(1)), "p99": _ms(re.search(r"99%\s+(\S+)", out).group(1)),
-            "errors": int(errors.group(1)) if errors else 0}
+def wrk(base: str, paths: Path, seconds: int, connections: int) -> dict:
+    """wrk -t1 over the paths listed in `paths` (bench/paths.lua); latencies in ms, errors
+    counted as socket errors plus answers other than 2xx/3xx."""
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s",
+                          "-s", str(ROOT / "bench" / "paths.lua"), base],
+                         env={**os.environ, "BENCH_PATHS": str(paths)}, capture_output=True, text=True,
+                         check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {"requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": _percentile(out, 50), "p99": _percentile(out, 99),
+            "errors": (int(non_2xx.group(1)) if non_2xx else 0) +
+                      (sum(map(int, socket_errors.groups())) if socket_errors else 0)}
+
+
+def _percentile(out: str, n: int) -> float:
+    """From wrk's "Latency Distribution" lines, e.g. "     99%  167.48ms", in ms (NaN when no
+    request finished)."""
+    found = re.search(rf"^\s+{n}%\s+(\S+)$", out, re.MULTILINE)
+    return _ms(found.group(1)) if found else float("nan")
 
 
 def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}[unit]
 
 
 def main() -> None:
@@ -97,8 +109,6 @@ def main() -> None:
     settings, db = store_for(args.entities, args.data_dir)
     codes = sample_usccs(db, args.distinct)
     db.dispose()
-    codes_file = settings.instance_dir / "bench-usccs.txt"
-    codes_file.write_text("\n".join(codes) + "\n")
     table = datasette_db(Path(settings.database_url.removeprefix("sqlite:///")), args.data_dir / f"datasette-{args.entities}.db")
 
     ds_port, gs_port = 18901, 18902
@@ -119,12 +129,15 @@ def main() -> None:
           f"{' with Redis' if args.redis_url else ''}", flush=True)
     results = {name: [] for name in servers}
     try:
-        for process, base, prefix, suffix in servers.values():
+        paths = {}
+        for name, (process, base, prefix, suffix) in servers.items():
             wait_until_up(base + prefix + codes[0] + suffix, process)
+            paths[name] = settings.instance_dir / f"bench-paths-{name}.txt"
+            paths[name].write_text("".join(f"{prefix}{code}{suffix}\n" for code in codes))
         for n in range(args.rounds):
-            for name, (_, base, prefix, suffix) in servers.items():
-                wrk(base, prefix, suffix, codes_file, 2, args.connections)  # warm up: connections, page cache
-                r = wrk(base, prefix, suffix, codes_file, args.seconds, args.connections)
+            for name, (_, base, _, _) in servers.items():
+                wrk(base, paths[name], 2, args.connections)  # warm up: connections, page cache
+                r = wrk(base, paths[name], args.seconds, args.connections)
                 results[name].append(r)
                 print(f"round {n + 1}  {name:9} {r['rps']:8,.0f} req/s   p50 {r['p50']:6.2f} ms   "
                       f"p99 {r['p99']:6.2f} ms   errors {r['errors']}", flush=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,52 +20,18 @@ from pathlib import Path
 import pytest
 
 from gongshi.api.http import DATA_VERSION_TTL
-from gongshi.portal.web import STATIC_DIR
-from tests.conftest import ROOT, fresh_postgres_database
+from tests.conftest import fresh_postgres_database
+from tests.deployment import free_port, nginx_command, nginx_config, stop, wait_for
 from tests.factories import uscc, write_csv
 
 REDIS_URL = os.environ.get("GONGSHI_TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(os.environ.get("GONGSHI_TEST_NGINX") != "1" or not REDIS_URL,
                                 reason="deployment: set GONGSHI_TEST_NGINX=1 and GONGSHI_TEST_REDIS_URL (as .ci/run does)")
 
-SITE = ROOT / "deploy" / "nginx-gongshi.conf"
 GONGSHI = Path(sys.executable).parent / "gongshi"
 API_LIMIT = 8  # per minute and client, summed over both workers
 ENTITY_HEADER = ["统一社会信用代码", "企业名称", "市场主体类型", "行政区划代码", "住所"]
 SHOP = uscc(501)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def nginx_config(tmp: Path, port: int, app_port: int) -> Path:
-    """deploy/'s site as shipped, with this test's ports and static folder, inside a main
-    configuration that keeps every file nginx writes under `tmp`."""
-    site = SITE.read_text(encoding="utf-8")
-    for shipped, here in (("listen 80;", f"listen 127.0.0.1:{port};"),
-                          ("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};"),
-                          ("alias /srv/gongshi/static/;", f"alias {STATIC_DIR}/;")):
-        assert shipped in site, f"{SITE} no longer says {shipped!r}"
-        site = site.replace(shipped, here)
-    (tmp / "site.conf").write_text(site, encoding="utf-8")
-    temp = "\n".join(f"  {name}_temp_path {tmp / name};" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    main = tmp / "nginx.conf"
-    main.write_text(f"""{"user root;" if os.geteuid() == 0 else ""}
-worker_processes 1;
-pid {tmp / "nginx.pid"};
-error_log {tmp / "error.log"};
-events {{ worker_connections 256; }}
-http {{
-  include /etc/nginx/mime.types;
-  access_log {tmp / "access.log"};
-{temp}
-  include {tmp / "site.conf"};
-}}
-""", encoding="utf-8")
-    return main
 
 
 class Client:
@@ -83,26 +48,6 @@ class Client:
             return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
         finally:
             conn.close()
-
-
-def wait_for(port: int, what: str, process: subprocess.Popen) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            pytest.fail(f"{what} exited with {process.returncode}: {process.stdout.read().decode()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"{what} did not listen on {port}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 @dataclass
@@ -131,8 +76,8 @@ def site(tmp_path_factory):
         app_port, port = free_port(), free_port()
         app = subprocess.Popen([str(GONGSHI), "serve", "--workers", "2", "--threads", "1", "--port", str(app_port)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        nginx = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(nginx_config(tmp, port, app_port)),
-                                  "-g", "daemon off;"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        nginx = subprocess.Popen(nginx_command(nginx_config(tmp, port, app_port)), stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT)
         try:
             wait_for(app_port, "gongshi serve", app)
             wait_for(port, "nginx", nginx)
