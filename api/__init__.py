@@ -9,7 +9,7 @@ from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from gongshi.api import http, problems
+from gongshi.api import http, problems, ratelimit  # noqa: F401 — registers gongshi-memory://
 from gongshi.api.downloads import bp as downloads_bp
 from gongshi.api.http import conditional
 from gongshi.api.openapi import spec_dict

@@ -24,7 +24,7 @@ def create_app(config: Settings | dict | None = None, database: Database | None 
     app.config.update(GONGSHI=settings, GONGSHI_INDEX_DIR=settings.index_dir,
                       GONGSHI_CORRECTION_RATE_LIMIT=settings.correction_rate_limit,
                       # every flask-limiter of the app counts here: in Redis, summed over all workers
-                      RATELIMIT_STORAGE_URI=settings.redis_url or "memory://")
+                      RATELIMIT_STORAGE_URI=settings.redis_url or "gongshi-memory://")
     app.json.ensure_ascii = False
     app.extensions["gongshi.db"] = database or Database(settings.database_url)
     app.extensions["gongshi.cache"] = Cache(app, config=_cache_config(settings))

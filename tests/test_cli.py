@@ -162,9 +162,9 @@ def test_serve_answers_http_on_its_port(tmp_path):
     server = subprocess.Popen([str(Path(sys.executable).parent / "gongshi"), "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        for _ in range(100):
+        for _ in range(600):  # gunicorn boots one worker per core; a busy machine is slow at it
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
                     page = response.read().decode()
                 break
             except OSError:
