@@ -4,9 +4,10 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from gongshi.ingest.limits import Limits
 from gongshi.ingest.pipeline import ARCHIVE_DIR
 
 
@@ -31,6 +32,8 @@ class Settings:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     # Signs the session cookie that carries the forms' CSRF token (GONGSHI_SECRET_KEY).
     secret_key: str | None = field(default=None, repr=False)
+    # What one published source may hold and how it is fetched (GONGSHI_MAX_*, GONGSHI_FETCH_*).
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def archive_dir(self) -> Path:
@@ -51,6 +54,7 @@ class Settings:
             correction_rate_limit=env.get("GONGSHI_CORRECTION_RATE_LIMIT") or None,
             trusted_proxies=int(env.get("GONGSHI_TRUSTED_PROXIES") or 0),
             redis_url=env.get("GONGSHI_REDIS_URL") or None,
+            limits=_limits(env),
         )
         if env.get("GONGSHI_WORKERS"):
             values["workers"] = int(env["GONGSHI_WORKERS"])
@@ -78,3 +82,14 @@ class Settings:
             finally:
                 os.unlink(tmp.name)
         return path.read_text(encoding="ascii").strip()
+
+
+def _limits(env: dict[str, str]) -> Limits:
+    """Limits from GONGSHI_<NAME> (max_rows → GONGSHI_MAX_ROWS); unset ones keep their defaults."""
+    values = {}
+    for f in fields(Limits):
+        text = env.get(f"GONGSHI_{f.name.upper()}")
+        if text:
+            kind = type(f.default)
+            values[f.name] = text.strip().lower() in {"1", "true", "yes"} if kind is bool else kind(text)
+    return Limits(**values)
