@@ -65,10 +65,11 @@ def wait_until_up(url: str, process: subprocess.Popen) -> None:
     sys.exit(f"{url} did not answer")
 
 
-def wrk(base: str, paths: Path, seconds: int, connections: int) -> dict:
+def wrk(base: str, paths: Path, seconds: int, connections: int, timeout: int = 10) -> dict:
     """wrk -t1 over the paths listed in `paths` (bench/paths.lua); latencies in ms, errors
-    counted as socket errors plus answers other than 2xx/3xx."""
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s",
+    counted as socket errors (timeouts after `timeout` seconds among them) plus answers other
+    than 2xx/3xx."""
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", f"{timeout}s",
                           "-s", str(ROOT / "bench" / "paths.lua"), base],
                          env={**os.environ, "BENCH_PATHS": str(paths)}, capture_output=True, text=True,
                          check=True).stdout
@@ -77,6 +78,8 @@ def wrk(base: str, paths: Path, seconds: int, connections: int) -> dict:
     return {"requests": int(re.search(r"(\d+) requests in", out).group(1)),
             "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
             "p50": _percentile(out, 50), "p99": _percentile(out, 99),
+            "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+            "timeouts": int(socket_errors.group(4)) if socket_errors else 0,
             "errors": (int(non_2xx.group(1)) if non_2xx else 0) +
                       (sum(map(int, socket_errors.groups())) if socket_errors else 0)}
 
@@ -84,7 +87,7 @@ def wrk(base: str, paths: Path, seconds: int, connections: int) -> dict:
 def _percentile(out: str, n: int) -> float:
     """From wrk's "Latency Distribution" lines, e.g. "     99%  167.48ms", in ms (NaN when no
     request finished)."""
-    found = re.search(rf"^\s+{n}%\s+(\S+)$", out, re.MULTILINE)
+    found = re.search(rf"^\s+{n}%\s+(\S+)", out, re.MULTILINE)
     return _ms(found.group(1)) if found else float("nan")
 
 

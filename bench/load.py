@@ -106,14 +106,15 @@ def main() -> None:
     for kind, r in results.items():
         total_errors += r["errors"]
         print(f"{kind:12} {runs[kind][1]:3} clients {r['requests']:7,} requests {r['rps']:7,.0f} req/s   "
-              f"errors {r['errors']:4}   p50 {r['p50']:8.2f} ms   p99 {r['p99']:8.2f} ms")
+              f"errors {r['errors']:4} (non-2xx/3xx {r['non_2xx']}, timeouts {r['timeouts']})   p50 {r['p50']:8.2f} ms   p99 {r['p99']:8.2f} ms")
     print(f"errors in all: {total_errors}")
 
 
 def _concurrently(base: str, runs: dict, seconds: int) -> dict:
     """The wrk runs at once, one thread waiting on each."""
     with ThreadPoolExecutor(len(runs)) as pool:
-        futures = {kind: pool.submit(wrk, base, listing, seconds, clients) for kind, (listing, clients) in runs.items()}
+        # A client waits as long as nginx waits for the application (proxy_read_timeout, 60 s).
+        futures = {kind: pool.submit(wrk, base, listing, seconds, clients, 60) for kind, (listing, clients) in runs.items()}
         return {kind: f.result() for kind, f in futures.items()}
 
 
