@@ -4,16 +4,16 @@ Moves existing stores: each published name (检查主体, 抽查机关, 决定�
 region, names without one placed by their file's publisher; tasks and inspections get their lead
 office. The kinds stored on the facts are kept as they are.
 
-Revision ID: 0004_offices
-Revises: 0003_corrections
+Revision ID: 0005_offices
+Revises: 0004_draw_records
 Create Date: 2026-12-01 13:30:28.702018
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-revision = '0004_offices'
-down_revision = '0003_corrections'
+revision = '0005_offices'
+down_revision = '0004_draw_records'
 branch_labels = None
 depends_on = None
 
