@@ -92,7 +92,7 @@ def test_the_migration_moves_an_existing_store_to_offices(db, settings, tmp_path
             s.execute(text(f"UPDATE {table} SET {column} = NULL"))
         s.execute(text("UPDATE source SET region_code = NULL"))
         s.execute(text("DELETE FROM office"))
-        _migration("0005_offices")._move_to_offices(s)
+        _migration("0006_offices")._move_to_offices(s)
     assert _offices(db) == before == {
         "如皋市市场监督管理局": ("市场监督管理局", "320682", "县", True),
         "南通市市场监督管理局": ("市场监督管理局", "320600", "市", True)}

@@ -4,16 +4,16 @@ Moves existing stores: each published name (检查主体, 抽查机关, 决定�
 region, names without one placed by their file's publisher; tasks and inspections get their lead
 office. The kinds stored on the facts are kept as they are.
 
-Revision ID: 0005_offices
-Revises: 0004_draw_records
+Revision ID: 0006_offices
+Revises: 0005_index_pending
 Create Date: 2026-12-01 13:30:28.702018
 """
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-revision = '0005_offices'
-down_revision = '0004_draw_records'
+revision = '0006_offices'
+down_revision = '0005_index_pending'
 branch_labels = None
 depends_on = None
 
