@@ -236,9 +236,9 @@ def draw_command(directory_path, count, ratio, seed, exclude_path, stratify_by, 
             _verify_draw(record_path, directory_path)
         else:
             _make_draw(directory_path, count, ratio, seed, exclude_path, stratify_by, task_no, out_path)
-    except draw.DrawError as exc:
+    except (draw.DrawError, IngestError) as exc:  # a directory file the reader refuses as it streams
         for problem in exc.problems:
-            click.echo(problem, err=True)
+            click.echo(str(problem), err=True)
         sys.exit(1)
 
 
