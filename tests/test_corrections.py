@@ -145,7 +145,7 @@ def test_the_honeypot_refuses(city):  # noqa: F811
 
 
 def test_submissions_are_rate_limited_per_client(db, settings, city):  # noqa: F811
-    limited = dataclasses.replace(settings, extra={"correction_rate_limit": "2 per minute"})
+    limited = dataclasses.replace(settings, correction_rate_limit="2 per minute")
     client = create_app(limited, database=db).test_client()
     fact = f"inspection:{first_inspection(client)}"
     responses = [submit(client, fact) for _ in range(3)]

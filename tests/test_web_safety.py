@@ -118,7 +118,7 @@ def test_https_deployments_send_hsts_and_secure_session_cookies(city, settings):
 # --- rate limits ------------------------------------------------------------------------------
 
 def test_pages_are_rate_limited_per_client_with_a_chinese_page_and_retry_after(city, settings):  # noqa: F811
-    limited = dataclasses.replace(settings, extra={"page_rate_limit": "3 per minute"})
+    limited = dataclasses.replace(settings, page_rate_limit="3 per minute")
     client = create_app(limited, database=city).test_client()
     assert [client.get("/about").status_code for _ in range(3)] == [200] * 3
     refused = client.get("/data")
