@@ -254,6 +254,8 @@ def attachment3(session: Session, year: int, office_id: int | None = None) -> li
     then for all of them together (合计: county offices are 下级, the others 本级)."""
     figures = _form_figures(session, year)
     offices = office_rows(session)
+    if office_id is not None and office_id not in offices:
+        return []
     filers = [office_id] if office_id is not None else sorted({o for o, _ in figures}, key=lambda o: offices[o].name)
     below = jurisdictions(session, {offices[f].region_code for f in filers if offices[f].region_code})
     rows = []
