@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
@@ -40,7 +41,7 @@ def install(app: Flask) -> None:
     errors.install(app)
     app.after_request(_headers)
     app.jinja_env.globals.update(page_url=page_url, canonical_url=canonical_url)
-    app.jinja_env.filters.update(cn_date=cn_date, percent=percent)
+    app.jinja_env.filters.update(cn_date=cn_date, percent=percent, money=money)
 
 
 def _headers(response):
@@ -108,6 +109,17 @@ def canonical_url() -> str:
 def cn_date(value) -> str:
     """2021年4月23日, as dates are written on pages."""
     return f"{value.year}年{value.month}月{value.day}日" if value else "未公布"
+
+
+def money(value) -> str:
+    """An amount in 元 as people write it: "2 万元", "1.25 万元" from 10,000 元 up, "5,000 元" or
+    "1,234.50 元" below (never "2.0000 万元")."""
+    if value is None:
+        return "—"
+    amount = Decimal(value)
+    if abs(amount) >= 10_000:
+        return f"{amount / 10_000:,.4f}".rstrip("0").rstrip(".") + " 万元"
+    return (f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}") + " 元"
 
 
 def percent(value, digits: int = 1) -> str:

@@ -1,0 +1,73 @@
+"""A portal people read at a glance: an entity's standing on top of its page and in the API,
+outcome badges on search hits, money written as people write it."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gongshi.app import create_app
+from gongshi.ingest.pipeline import Options
+from gongshi.portal.web import money
+from tests.factories import ingest, write_csv
+from tests.test_portal_pages import CREDIT_HEADER, QUIET, SAMR, SHOP, _page, _text, city  # noqa: F401
+
+
+@pytest.fixture
+def listed(city, db, settings, tmp_path):  # noqa: F811
+    """SHOP on both lists (the abnormal one lifted later), with a second fine of 2,000 元."""
+    rows = [[SHOP, "南通市崇川区诚越百货商店", "列入经营异常名录", "2024-06-10", SAMR, "通过登记的住所无法联系", "", "", ""],
+            [SHOP, "南通市崇川区诚越百货商店", "移出经营异常名录", "2024-08-10", SAMR, "已恢复正常", "", "", ""],
+            [SHOP, "南通市崇川区诚越百货商店", "列入严重违法失信名单", "2024-07-15", SAMR, "被列入经营异常名录届满3年", "", "", ""],
+            [SHOP, "南通市崇川区诚越百货商店", "行政处罚", "2024-07-01", SAMR, "未按规定公示", "通市监罚〔2024〕99号", "2000", ""]]
+    ingest(db, settings, str(write_csv(tmp_path / "credit2.csv", CREDIT_HEADER, rows)), Options(kind="credit"))
+    return create_app(settings, database=db).test_client()
+
+
+def _standing(html: str) -> str:
+    return _text(re.search(r'<section class="standing".*?</section>', html, re.S).group(0))
+
+
+def test_the_standing_sits_on_top_and_links_to_each_fact(listed):
+    html = _page(listed, f"/enterprises/{SHOP}")
+    summary = _standing(html)
+    assert html.index('class="standing"') < html.index('id="inspections"')  # above the history
+    assert "严重违法失信名单 在名单中，2024年7月15日列入" in summary
+    assert "经营异常名录 不在名单中（2024年6月10日列入，2024年8月10日移出）" in summary
+    assert "行政处罚 2 次，罚款合计 7,000 元" in summary
+    assert "最近一次抽查 2024年5月6日，发现问题" in summary
+    assert "信用风险分类 B 类：一般风险" in summary
+    block = re.search(r'<section class="standing".*?</section>', html, re.S).group(0)
+    anchors = re.findall(r'href="#([\w-]+)"', block)
+    assert len(anchors) >= 5 and all(f'id="{a}"' in html for a in anchors)  # each line leads to its fact
+
+
+def test_a_penalty_links_to_the_inspection_that_led_to_it(listed):
+    html = _page(listed, f"/enterprises/{SHOP}")
+    row = re.search(r'<tr id="credit-\d+"><td>2024年6月1日</td>.*?</tr>', html, re.S).group(0)
+    target = re.search(r'href="#(inspection-\d+)">源于 2024年5月6日的抽查', row).group(1)
+    assert f'id="{target}"' in html
+
+
+def test_an_entity_with_nothing_against_it_says_so(listed):
+    summary = _standing(_page(listed, f"/enterprises/{QUIET}"))
+    assert "经营异常名录 未列入" in summary and "行政处罚 无" in summary and "尚无抽查记录" in summary
+
+
+def test_the_api_gives_the_same_standing(listed):
+    standing = listed.get(f"/api/v1/enterprises/{SHOP}").get_json()["standing"]
+    assert standing["serious_violation_list"]["listed"] is True
+    assert standing["serious_violation_list"]["since"] == "2024-07-15"
+    assert standing["abnormal_list"] == {"listed": False, "since": "2024-06-10", "removed_on": "2024-08-10",
+                                         "credit_event_id": standing["abnormal_list"]["credit_event_id"]}
+    assert standing["penalties"] == 2 and standing["fines_yuan"] == 7000.0
+    assert standing["latest_inspection_on"] == "2024-05-06" and standing["latest_problems_found"] is True
+    assert standing["risk_class"] == "B" and standing["risk_meaning"] == "一般风险"
+    spec = listed.get("/api/v1/openapi.json").get_json()
+    assert "standing" in spec["components"]["schemas"]["Enterprise"]["properties"]
+
+
+@pytest.mark.parametrize("value, text", [(20000, "2 万元"), (12500, "1.25 万元"), (5000, "5,000 元"),
+                                         (1234.5, "1,234.50 元"), (None, "—")])
+def test_money_is_written_as_people_write_it(value, text):
+    assert money(value) == text
