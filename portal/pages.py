@@ -7,7 +7,7 @@ from gongshi import search
 from gongshi.api.context import get_db
 from gongshi.portal import charts
 from gongshi.portal.web import choice_arg, int_arg, page_arg
-from gongshi.store import pages, queries, stats
+from gongshi.store import pages, queries, standing, stats
 
 bp = Blueprint("pages", __name__)
 
@@ -43,7 +43,10 @@ def search_page():
         return redirect(url_for("entities.entity", key=result.exact.key))
     if result.page > max(result.pages, 1):
         abort(404, description=f"搜索结果只有 {result.pages} 页")
-    shown.update(result=result, grouped={t: [h for h in result.hits if h.type == t] for t in TYPE_LABELS})
+    with get_db().session() as session:
+        badges = standing.badges(session, [h.key for h in result.hits if h.type == "enterprise"])
+    shown.update(result=result, grouped={t: [h for h in result.hits if h.type == t] for t in TYPE_LABELS},
+                 badges=badges)
     return render_template("search.html", **shown)
 
 

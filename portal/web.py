@@ -3,6 +3,7 @@ parameter parsing that answers 400 in Chinese, and the plotly.js bundle served l
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -107,7 +108,9 @@ def canonical_url() -> str:
 
 
 def cn_date(value) -> str:
-    """2021年4月23日, as dates are written on pages."""
+    """2021年4月23日, as dates are written on pages (from a date or an ISO 8601 text)."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
     return f"{value.year}年{value.month}月{value.day}日" if value else "未公布"
 
 

@@ -71,3 +71,25 @@ def test_the_api_gives_the_same_standing(listed):
                                          (1234.5, "1,234.50 元"), (None, "—")])
 def test_money_is_written_as_people_write_it(value, text):
     assert money(value) == text
+
+
+def test_search_hits_show_outcome_badges_in_a_constant_number_of_queries(listed, query_counter):
+    html = _page(listed, "/search?q=南通")
+    hit = re.search(r'<li>\s*<a href="/enterprises/' + SHOP + r'">.*?</li>', html, re.S).group(0)
+    badges = _text(re.search(r'<div class="badges">.*?</div>', hit, re.S).group(0))
+    assert "严重违法失信名单" in badges and "行政处罚 2 次" in badges and "发现问题 1 次" in badges
+    assert "经营异常名录" not in badges  # lifted on 2024-08-10
+    assert sum(s.startswith("SELECT") for s in query_counter) <= 3  # one batch for the page's hits, not one query per hit
+
+
+def test_search_shows_filters_with_few_hits_and_explains_an_empty_result(listed):
+    html = _page(listed, "/search?q=诚越")
+    assert '<details class="filters" open>' in html and html.index("筛选") < html.index('class="hits"')
+    text = _text(_page(listed, "/search?q=不存在的店铺名"))
+    assert "没有找到结果，可以这样试试" in text and "用空格分开几个词" in text
+
+
+def test_two_words_search_in_any_order(listed):
+    html = _page(listed, "/search?q=诚越 崇川")
+    assert "共找到 1 条" in _text(html) and f'href="/enterprises/{SHOP}"' in html
+    assert "<mark>崇川</mark>" in html and "<mark>诚越</mark>" in html
