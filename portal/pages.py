@@ -61,7 +61,7 @@ def statistics():
         coverage = stats.coverage(session, year=year) if year else []
     chart = charts.bars("chart-departments", f"{year}年各部门抽查户次", "部门", [r.department for r in coverage],
                         {"抽查户次": [r.inspections for r in coverage],
-                         "发现问题": [r.problems_found for r in coverage]}, "户次") if coverage else None
+                         "发现问题": [r.problems_found for r in coverage]}, "户次", horizontal=True)
     return render_template("stats.html", years=years, year=year, form=form, coverage=coverage, chart=chart,
                            definitions=stats.DEFINITIONS)
 

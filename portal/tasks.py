@@ -35,7 +35,7 @@ def task(task_no: str):
         inspected = page_or_404(pages.task_inspections(session, t.id, page_arg(), PER_PAGE))
         source = queries.sources(session, [t.source_id])[t.source_id]
     chart = charts.bars("chart-results", "检查结果分布", "检查结果", [r for r, _ in results],
-                        {"户数": [n for _, n in results]}, "户") if results else None
+                        {"户数": [n for _, n in results]}, "户", horizontal=True)
     return render_template("task.html", task=t, progress=progress, results=results, inspected=inspected,
                            source=source, chart=chart)
 

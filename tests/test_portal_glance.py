@@ -44,7 +44,7 @@ def test_the_standing_sits_on_top_and_links_to_each_fact(listed):
 
 def test_a_penalty_links_to_the_inspection_that_led_to_it(listed):
     html = _page(listed, f"/enterprises/{SHOP}")
-    row = re.search(r'<tr id="credit-\d+"><td>2024年6月1日</td>.*?</tr>', html, re.S).group(0)
+    row = re.search(r'<tr id="credit-\d+"><td data-label="日期">2024年6月1日</td>.*?</tr>', html, re.S).group(0)
     target = re.search(r'href="#(inspection-\d+)">源于 2024年5月6日的抽查', row).group(1)
     assert f'id="{target}"' in html
 
@@ -93,3 +93,26 @@ def test_two_words_search_in_any_order(listed):
     html = _page(listed, "/search?q=诚越 崇川")
     assert "共找到 1 条" in _text(html) and f'href="/enterprises/{SHOP}"' in html
     assert "<mark>崇川</mark>" in html and "<mark>诚越</mark>" in html
+
+
+def test_every_stacked_table_cell_keeps_its_column_name_for_phones(listed):
+    from tests.test_portal_pages import PLAN, TASK
+
+    for url in ("/", f"/enterprises/{SHOP}", f"/tasks/{TASK}", f"/plans/{PLAN}", "/check-items", "/data"):
+        html = _page(listed, url)
+        for table in re.findall(r'<table class="stack">.*?</table>', html, re.S):
+            body = table.split("</thead>")[1]
+            assert body.count("<td") == body.count('<td data-label="'), url
+
+
+def test_charts_count_in_whole_numbers_and_are_left_out_when_empty(listed):
+    import json
+
+    html = _page(listed, f"/enterprises/{SHOP}")
+    figure = json.loads(re.search(r'id="chart-history-data">(.*?)</script>', html, re.S).group(1))
+    assert figure["layout"]["yaxis"]["dtick"] == 1 and figure["layout"]["yaxis"]["tickformat"] == ",d"
+    from tests.test_portal_pages import JOINT_SHOP
+
+    partner = re.search(r'href="/departments/(\d+)">南通市卫生健康委员会', _page(listed, f"/enterprises/{JOINT_SHOP}"))
+    html = _page(listed, f"/departments/{partner.group(1)}")  # a partner that leads no task
+    assert "data-chart=" not in html  # no empty 0–1 chart
