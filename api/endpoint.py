@@ -54,6 +54,7 @@ class Api:
                 params = _parse(args)
                 _check_path(path)
                 with get_db().session() as session:
+                    resolve_department(session, params)
                     result = fn(session, params, **path)
                     if not many:
                         body = _dump(session, result, schema)
@@ -77,6 +78,15 @@ def _parse(args: type[Args] | None) -> dict:
             raise invalid(next(iter(request.args)), "不支持此参数")
         return {}
     return load_args(args(), request.args.to_dict())
+
+
+def resolve_department(session, params: dict) -> None:
+    """`department` names a department by its number or by name (全称、简称或其他写法)."""
+    if "department" in params:
+        found = queries.department_id(session, params["department"])
+        if found is None:
+            raise invalid("department", f"没有名称或编号为“{params['department']}”的部门；部门列表见 /api/v1/departments")
+        params["department"] = found
 
 
 def _check_path(path: dict) -> None:

@@ -445,8 +445,12 @@ def year_arg(description: str = "年度") -> fields.Integer:
     return arg_int(description, 1990, 2100)
 
 
-def department_arg(description: str = "部门编号（见 /api/v1/departments）") -> fields.Integer:
-    return arg_int(description, 1, MAX_ID)
+def department_arg(description: str = "部门") -> fields.String:
+    """A department by number or by name; api.endpoint.resolve_department looks it up."""
+    return fields.String(validate=[validate.Length(max=64, error="不能超过 64 个字符"),
+                                   validate.Regexp(r"^(?!0+$)[^\x00]+$", error="应为部门编号（1 起）或部门名称")],
+                         metadata=_meta(description + "：编号或名称（全称、简称均可），如 7 或 市场监督管理局；"
+                                        "见 /api/v1/departments"))
 
 
 class ListArgs(Args):

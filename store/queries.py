@@ -15,6 +15,7 @@ from gongshi.store.models import (
     CorrectionRequest,
     CreditEvent,
     Department,
+    DepartmentAlias,
     Finding,
     IngestRun,
     Inspection,
@@ -26,6 +27,7 @@ from gongshi.store.models import (
     Task,
     TaskDepartment,
 )
+from gongshi.store.vocabulary import fold
 
 
 def totals(session: Session) -> dict[str, int]:
@@ -233,6 +235,18 @@ def task_by_no(session: Session, task_no: str) -> Task | None:
 def plan_by_no(session: Session, plan_no: str) -> Plan | None:
     return session.scalar(select(Plan).where(Plan.plan_no == plan_no)
                           .options(selectinload(Plan.tasks).selectinload(Task.departments)))
+
+
+def department_id(session: Session, key: str | int) -> int | None:
+    """A department's id from its number, or from its name, short name or another way it is
+    written (compared folded: full-width, spaces); None when no department is known so."""
+    key = str(key).strip()
+    if key.isdigit():
+        return int(key) if int(key) <= 2**31 - 1 else None
+    wanted = fold(key)
+    names = session.execute(select(Department.id, Department.name, Department.short_name)).all()
+    names += session.execute(select(DepartmentAlias.department_id, DepartmentAlias.alias, DepartmentAlias.alias)).all()
+    return next((i for i, name, short in names if wanted in (fold(name), fold(short))), None)
 
 
 def department(session: Session, department_id: int) -> Department | None:
