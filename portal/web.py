@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import plotly
-from flask import Blueprint, Flask, Response, abort, request, send_from_directory, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, request, send_from_directory, url_for
 
 # plotly.js as the plotly package ships it: the portal must work on a closed network (no CDN).
 PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
@@ -31,12 +31,12 @@ def plotly_js():
 
 def install(app: Flask) -> None:
     """Register the page blueprints, the error pages and the response headers."""
-    from gongshi.portal import corrections, departments, entities, errors, pages, tasks
+    from gongshi.portal import corrections, departments, entities, errors, feeds, pages, tasks
 
     app.static_folder = str(Path(__file__).parent / "static")
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, vendor):
+    for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, feeds.bp, vendor):
         app.register_blueprint(bp)
     corrections.init_app(app)
     errors.install(app)
@@ -98,6 +98,13 @@ def page_url(page: int) -> str:
     if page > 1:
         args["page"] = page
     return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def site_url(path: str) -> str:
+    """An absolute URL of a path on this site, for feeds and other documents read elsewhere: from
+    the configured base URL when there is one (GONGSHI_BASE_URL), else from the request."""
+    base = current_app.config.get("GONGSHI_BASE_URL") or request.url_root
+    return base.rstrip("/") + path
 
 
 def canonical_url() -> str:

@@ -116,3 +116,37 @@ def test_charts_count_in_whole_numbers_and_are_left_out_when_empty(listed):
     partner = re.search(r'href="/departments/(\d+)">南通市卫生健康委员会', _page(listed, f"/enterprises/{JOINT_SHOP}"))
     html = _page(listed, f"/departments/{partner.group(1)}")  # a partner that leads no task
     assert "data-chart=" not in html  # no empty 0–1 chart
+
+
+def test_feeds_parse_with_stable_ids_and_absolute_links(listed, db, settings, tmp_path):
+    import feedparser
+
+    from tests.test_portal_pages import RESULT_HEADER, TASK
+
+    home = _page(listed, "/")
+    assert '<link rel="alternate" type="application/atom+xml" title="最新公示和更正的抽查结果" href="/feed.atom">' in home
+    page = _page(listed, f"/enterprises/{SHOP}")
+    assert f'type="application/atom+xml" title="南通市崇川区诚越百货商店的抽查结果" href="/enterprises/{SHOP}/feed.atom"' in page
+    feed = feedparser.parse(listed.get(f"/enterprises/{SHOP}/feed.atom").get_data())
+    assert not feed.bozo and feed.version == "atom10" and len(feed.entries) == 2
+    assert all(e.id.startswith("tag:localhost,2026:inspection/") for e in feed.entries)
+    assert all(e.link.startswith(f"http://localhost/enterprises/{SHOP}#inspection-") for e in feed.entries)
+    before = {e.id: e.title for e in feed.entries}
+    # the shop's 2024 result is corrected: the same entry, marked, first
+    ingest(db, settings, str(write_csv(tmp_path / "results2.csv", RESULT_HEADER, [
+        [SHOP, "南通市崇川区诚越百货商店", TASK, "2024年度食品经营者检查", SAMR, "食品销售者的检查", "未发现问题",
+         "2024-05-06", "2024-05-10", ""]])), Options(kind="result", deadline_working_days=20))
+    after = feedparser.parse(listed.get(f"/enterprises/{SHOP}/feed.atom").get_data()).entries
+    assert set(before) == {e.id for e in after} and after[0].title.startswith("【更正】")
+    site = feedparser.parse(listed.get("/feed.atom").get_data())
+    assert not site.bozo and site.entries[0].id == after[0].id
+    assert {link.rel for link in site.feed.links} == {"alternate", "self"}
+
+
+def test_a_department_page_announces_its_feed(listed):
+    import feedparser
+
+    department = re.search(r'href="/departments/(\d+)"', _page(listed, f"/enterprises/{SHOP}")).group(1)
+    assert f'href="/departments/{department}/feed.atom"' in _page(listed, f"/departments/{department}")
+    feed = feedparser.parse(listed.get(f"/departments/{department}/feed.atom").get_data())
+    assert not feed.bozo and feed.entries and feed.feed.title.endswith("的抽查结果")
