@@ -377,5 +377,10 @@ def export_columns(dataset: str) -> list[tuple[str, type]]:
             + [(name, kind) for name, kind, _ in DERIVED.get(dataset, [])])
 
 
+def source_by_sha256(session: Session, sha256: str) -> Source | None:
+    """The newest source with this content (the same file may have been fetched from two URLs)."""
+    return session.scalar(select(Source).where(Source.sha256 == sha256).order_by(Source.id.desc()).limit(1))
+
+
 def all_sources(session: Session) -> list[Source]:
     return list(session.scalars(select(Source).order_by(Source.id)))

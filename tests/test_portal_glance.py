@@ -150,3 +150,20 @@ def test_a_department_page_announces_its_feed(listed):
     assert f'href="/departments/{department}/feed.atom"' in _page(listed, f"/departments/{department}")
     feed = feedparser.parse(listed.get(f"/departments/{department}/feed.atom").get_data())
     assert not feed.bozo and feed.entries and feed.feed.title.endswith("的抽查结果")
+
+
+def test_a_source_names_its_publisher_and_serves_the_archived_original(listed, settings):
+    html = _page(listed, f"/enterprises/{SHOP}")
+    link = re.search(r'来源：<a href="/sources/([0-9a-f]{64})"[^>]*>credit2.csv</a>', html)
+    response = listed.get(f"/sources/{link.group(1)}")
+    assert response.status_code == 200 and "通市监罚〔2024〕99号" in response.get_data().decode("utf-8-sig")
+    assert "credit2.csv" in response.headers["Content-Disposition"]
+    assert link.group(1) in _page(listed, "/data")  # the whole sha256, beside the file
+    for bad in ("../../etc/passwd", "%2e%2e%2fgongshi.sqlite3", "A" * 64, "0" * 63, "0" * 64):
+        assert listed.get(f"/sources/{bad}").status_code == 404, bad
+
+
+def test_pages_link_a_favicon(listed):
+    html = _page(listed, "/")
+    icon = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', html).group(1)
+    assert listed.get(icon).status_code == 200
