@@ -59,8 +59,16 @@ def search_page():
     with get_db().session() as session:
         badges = standing.badges(session, [h.key for h in result.hits if h.type == "enterprise"])
     shown.update(result=result, grouped={t: [h for h in result.hits if h.type == t] for t in TYPE_LABELS},
-                 badges=badges)
+                 badges=badges, facets=_useful_facets(result, kind, filters))
     return render_template("search.html", **shown)
+
+
+def _useful_facets(result, kind: str | None, filters: dict) -> list[tuple[str, list]]:
+    """Facets that would narrow the hits: not those already applied, nor one whose only value
+    covers every hit."""
+    return [(name, values) for name, values in result.facets.items()
+            if values and (len(values) > 1 or values[0][1] < result.total)
+            and name not in filters and not (name == "type" and kind)]
 
 
 @bp.get("/stats")
