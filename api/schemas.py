@@ -450,7 +450,7 @@ def department_arg(description: str = "部门") -> fields.String:
     return fields.String(validate=[validate.Length(max=64, error="不能超过 64 个字符"),
                                    validate.Regexp(r"^(?!0+$)[^\x00]+$", error="应为部门编号（1 起）或部门名称")],
                          metadata=_meta(description + "：编号或名称（全称、简称均可），如 7 或 市场监督管理局；"
-                                        "见 /api/v1/departments"))
+                                        "见 /api/v1/departments；没有这个部门时结果为空"))
 
 
 class ListArgs(Args):
