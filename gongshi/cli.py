@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from gongshi import search
 from gongshi.config import Settings
+from gongshi.ingest import draw
 from gongshi.ingest.errors import IngestError
 from gongshi.ingest.fetch import FetchError, fetch, is_url
 from gongshi.ingest.headers import KINDS
@@ -191,6 +192,62 @@ def demo(settings: Settings, entities: int, seed: int) -> None:
         options.progress = sys.stderr.isatty()
         failed += not _ingest_one(db, settings, str(path), options)
     sys.exit(1 if failed else 0)
+
+
+@main.command("draw")
+@click.option("--directory", "directory_path", required=True, type=click.Path(path_type=Path),
+              help="检查对象名录库（任何可导入的名录文件）/ the directory to draw from")
+@click.option("--count", type=int, help="抽取数量 / how many to draw")
+@click.option("--ratio", help="抽取比例，如 5%（向上取整）/ share to draw, rounded up")
+@click.option("--seed", help="事先公开的随机种子（文字）/ public seed text fixed in advance")
+@click.option("--exclude", "exclude_path", type=click.Path(path_type=Path),
+              help="不参与抽取的统一社会信用代码（每行一个，或含该列的表格）/ USCCs not to draw")
+@click.option("--stratify-by", help="分层抽取所依据的名录列，如 市场主体类型 / directory column to stratify by")
+@click.option("--task", "task_no", help="本次抽取所属的抽查任务编号 / the task this draw is for")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help="抽取记录（JSON）/ the record")
+@click.option("--verify", "record_path", type=click.Path(path_type=Path),
+              help="复核一份抽取记录 / re-derive a record's selection and compare")
+def draw_command(directory_path, count, ratio, seed, exclude_path, stratify_by, task_no, out_path, record_path):
+    """可复核的随机抽取：任何人可用同一名录库和公开种子重算 / draws anyone can re-run.
+
+    \b
+    gongshi draw --directory 名录库.csv --ratio 5% --seed "2024年第一批 上证收盘 3021.98" --out 抽取记录.json
+    gongshi draw --verify 抽取记录.json --directory 名录库.csv
+    """
+    try:
+        if record_path is not None:
+            _verify_draw(record_path, directory_path)
+        else:
+            _make_draw(directory_path, count, ratio, seed, exclude_path, stratify_by, task_no, out_path)
+    except draw.DrawError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+
+
+def _make_draw(directory_path, count, ratio, seed, exclude_path, stratify_by, task_no, out_path) -> None:
+    if seed is None or out_path is None:
+        raise click.UsageError("抽取时须给出 --seed 和 --out")
+    exclude = draw.read_exclusions(exclude_path) if exclude_path else ()
+    directory = draw.read_directory(directory_path, stratify_by)
+    params = draw.Parameters(count=count, ratio=ratio, stratify_by=stratify_by, exclude=exclude, task_no=task_no)
+    record = draw.make_record(directory, seed, params)
+    draw.write_record(record, out_path)
+    click.echo(f"从 {len(directory.usccs)} 户中抽中 {len(record['selected'])} 户 → {out_path}")
+    click.echo(f"复核：gongshi draw --verify {out_path.name} --directory {directory_path.name}")
+
+
+def _verify_draw(record_path, directory_path) -> None:
+    record = draw.load_record(record_path)
+    verdict = draw.verify(record, draw.read_directory(directory_path, record["parameters"].get("stratify_by")))
+    for note in verdict.notes:
+        click.echo(f"注意：{note}")
+    if verdict.problems:
+        click.echo("不一致", err=True)
+        for problem in verdict.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+    click.echo(f"一致：{len(record['selected'])} 户均由种子“{record['seed']}”按 {record['algorithm']} 算法抽出")
 
 
 @main.command()

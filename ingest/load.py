@@ -22,6 +22,7 @@ from gongshi.ingest.values import split_list
 from gongshi.store.models import (
     CheckItem,
     CreditEvent,
+    DrawRecord,
     EntityName,
     Finding,
     IngestRun,
@@ -227,6 +228,20 @@ class Loader:
                 id_ = outcome[key][0]
                 names += [(id_, n, row) for n in r["former_names"]] + [(id_, values["name"], row)]
             self.record_names(names)
+
+    def load_draws(self, records: Iterable[dict]) -> None:
+        """Draw records, one per (task, directory, seed): a corrected record of the same draw
+        supersedes the old one, whose content stays in `revision`."""
+        items = []
+        for r in records:
+            params, directory = r["parameters"], r["directory"]
+            values = {"task_no": params.get("task_no"), "algorithm": r["algorithm"], "version": r["version"],
+                      "seed": r["seed"], "directory_name": directory.get("name"),
+                      "directory_sha256": directory["sha256"], "directory_rows": len(directory["usccs"]),
+                      "selected_count": len(r["selected"]), "record": r}
+            key = f"draw:{params.get('task_no') or ''}:{directory['sha256']}:{short_hash(r['seed'])}"
+            items.append((key, values, None))
+        self.upsert(DrawRecord, items)
 
     # --- checklists -------------------------------------------------------------------------
 

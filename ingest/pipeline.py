@@ -11,21 +11,22 @@ from pathlib import Path
 from sqlalchemy import select
 from tqdm import tqdm
 
+from gongshi.ingest import draw
 from gongshi.ingest.errors import IngestError, Problem
 from gongshi.ingest.fetch import Fetched, archive, fetch
 from gongshi.ingest.headers import KIND_LABELS, KINDS, detect_kind
 from gongshi.ingest.load import Loader, group_inspections
 from gongshi.ingest.parse import map_headers, parse_rows
-from gongshi.ingest.readers import ReadError, detect_format, read_table
+from gongshi.ingest.readers import ReadError, Table, detect_format, read_table
 from gongshi.store.db import Database
 from gongshi.store.models import IngestRun, Source, utcnow
 from gongshi.store.stats_upkeep import refresh as refresh_stats
 
 ARCHIVE_DIR = "archive"  # under the instance folder: raw files by sha256
 PRIMARY_TABLE = {"checklist": "check_item", "task": "task", "result": "inspection", "credit": "credit_event",
-                 "entity": "market_entity"}
+                 "entity": "market_entity", "draw": "draw_record"}
 TABLE_LABELS = {"check_item": "抽查事项", "task": "抽查任务", "plan": "抽查计划", "inspection": "抽查结果",
-                "credit_event": "信用信息", "market_entity": "市场主体"}
+                "credit_event": "信用信息", "market_entity": "市场主体", "draw_record": "抽取记录"}
 
 
 @dataclass
@@ -96,6 +97,11 @@ def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int
         report.status, report.source_id = "unchanged", earlier
         return report
     file_format = detect_format(fetched.path, fetched.content_type)
+    if options.kind == "draw" or (options.kind is None and file_format == "json" and draw.is_record(fetched.path)):
+        report.kind, report.rows = "draw", 1
+        table = Table(fetched.name, "json", "utf-8", 0, [], None)
+        _load(db, instance_dir, default_deadline_days, fetched, options, table, "draw", [_draw_record(fetched)], report)
+        return report
     try:
         table = read_table(fetched.path, fetched.name, file_format)
     except ReadError as exc:
@@ -115,6 +121,18 @@ def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int
     report.notes = {"extras": [h for _, h in mapping.extras], "dropped": mapping.dropped}
     _load(db, instance_dir, default_deadline_days, fetched, options, table, kind, records, report)
     return report
+
+
+def _draw_record(fetched: Fetched) -> dict:
+    """A draw record, refused whole when it is malformed or its selection contradicts itself."""
+    try:
+        record = draw.load_record(fetched.path)
+        problems = draw.self_check(record)
+    except draw.DrawError as exc:
+        problems = exc.problems
+    if problems:
+        raise IngestError([Problem(fetched.name, None, None, None, p.removeprefix(f"{fetched.name}：")) for p in problems])
+    return record
 
 
 def _detect(table) -> str:
@@ -195,4 +213,5 @@ _LOADERS = {
     "result": Loader.load_results,
     "credit": Loader.load_credit,
     "entity": Loader.load_entities,
+    "draw": Loader.load_draws,
 }

@@ -306,6 +306,25 @@ class TaskDepartment(Base):
     department: Mapped[Department] = relationship()
 
 
+class DrawRecord(Provenance, Base):
+    """A published draw record (抽取记录) made by `gongshi draw`: the seed, the directory's
+    fingerprint and the selection, so that anyone can re-run the draw (ingest/draw.py). Linked to
+    its task by the published task number, which may be loaded before or after the record."""
+
+    __tablename__ = "draw_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_no: Mapped[str | None] = mapped_column(String(80), index=True)
+    algorithm: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int]
+    seed: Mapped[str]
+    directory_name: Mapped[str | None]
+    directory_sha256: Mapped[str] = mapped_column(String(64))
+    directory_rows: Mapped[int]
+    selected_count: Mapped[int]
+    record: Mapped[dict[str, Any]]  # the record as published: downloaded and re-verified as is
+
+
 # --- entities, inspections, credit ----------------------------------------------------------
 
 
@@ -435,6 +454,7 @@ FACT_TABLES: dict[str, type[Base]] = {
     "market_entity": MarketEntity,
     "inspection": Inspection,
     "credit_event": CreditEvent,
+    "draw_record": DrawRecord,
 }
 
 

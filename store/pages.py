@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import distinct, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from gongshi.store import queries, stats
 from gongshi.store.models import (
     CheckItem,
     Department,
+    DrawRecord,
     Finding,
     IngestRun,
     Inspection,
@@ -235,3 +236,13 @@ def feed_items(session: Session, entity_id: int | None = None, department_id: in
     if department_id is not None:
         stmt = stmt.where(*queries.inspection_filters(department=department_id))
     return [FeedItem(i, at, bool(c)) for i, at, c in session.execute(stmt).unique()]
+
+
+def task_draws(session: Session, task_no: str) -> list[DrawRecord]:
+    """A task's published draw records, without their bodies (a directory's USCCs can be large)."""
+    return list(session.scalars(select(DrawRecord).where(DrawRecord.task_no == task_no)
+                                .options(defer(DrawRecord.record)).order_by(DrawRecord.id)))
+
+
+def task_draw(session: Session, task_no: str, draw_id: int) -> DrawRecord | None:
+    return session.scalar(select(DrawRecord).where(DrawRecord.id == draw_id, DrawRecord.task_no == task_no))
