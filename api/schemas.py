@@ -448,7 +448,8 @@ def year_arg(description: str = "年度") -> fields.Integer:
 def department_arg(description: str = "部门") -> fields.String:
     """A department by number or by name; api.endpoint.resolve_department looks it up."""
     return fields.String(validate=[validate.Length(max=64, error="不能超过 64 个字符"),
-                                   validate.Regexp(r"^(?!0+$)[^\x00]+$", error="应为部门编号（1 起）或部门名称")],
+                                   validate.Regexp(r"^(?:0*[1-9]\d{0,9}|(?![-+]?\d+$)[^\x00]+)$",
+                                                   error="应为部门编号（1 起的整数）或部门名称")],
                          metadata=_meta(description + "：编号或名称（全称、简称均可），如 7 或 市场监督管理局；"
                                         "见 /api/v1/departments；没有这个部门时结果为空"))
 
