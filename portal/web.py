@@ -2,13 +2,15 @@
 parameter parsing that answers 400 in Chinese, and the plotly.js bundle served locally."""
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
 import plotly
 from flask import Blueprint, Flask, Response, abort, request, send_from_directory, url_for
 
-from gongshi.api.context import external_url
+from gongshi.api.context import external_root, external_url
 from gongshi.store.tabular import csv_chunks
 
 # plotly.js as the plotly package ships it: the portal must work on a closed network (no CDN).
@@ -32,18 +34,18 @@ def plotly_js():
 
 def install(app: Flask) -> None:
     """Register the page blueprints, the error pages and the response headers."""
-    from gongshi.portal import corrections, departments, entities, errors, pages, tasks
+    from gongshi.portal import corrections, departments, entities, errors, feeds, offices, pages, tasks
 
     app.static_folder = str(STATIC_DIR)
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, vendor):
+    for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, offices.bp, feeds.bp, vendor):
         app.register_blueprint(bp)
     corrections.init_app(app)
     errors.install(app)
     app.after_request(_headers)
     app.jinja_env.globals.update(page_url=page_url, canonical_url=canonical_url, external_url=external_url)
-    app.jinja_env.filters.update(cn_date=cn_date, percent=percent)
+    app.jinja_env.filters.update(cn_date=cn_date, percent=percent, money=money)
 
 
 def _headers(response):
@@ -101,6 +103,12 @@ def page_url(page: int) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def site_url(path: str) -> str:
+    """An absolute URL of a path on this site, for feeds and other documents read elsewhere: on the
+    configured base URL, or on the trusted host the request named."""
+    return external_root() + path
+
+
 def canonical_url() -> str | None:
     """The page's address with its meaningful parameters only, in a stable order (none for an
     error page whose request matched no route)."""
@@ -111,8 +119,21 @@ def canonical_url() -> str | None:
 
 
 def cn_date(value) -> str:
-    """2021年4月23日, as dates are written on pages."""
+    """2021年4月23日, as dates are written on pages (from a date or an ISO 8601 text)."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
     return f"{value.year}年{value.month}月{value.day}日" if value else "未公布"
+
+
+def money(value) -> str:
+    """An amount in 元 as people write it: "2 万元", "1.25 万元" from 10,000 元 up, "5,000 元" or
+    "1,234.50 元" below (never "2.0000 万元")."""
+    if value is None:
+        return "—"
+    amount = Decimal(value)
+    if abs(amount) >= 10_000:
+        return f"{amount / 10_000:,.4f}".rstrip("0").rstrip(".") + " 万元"
+    return (f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}") + " 元"
 
 
 def percent(value, digits: int = 1) -> str:

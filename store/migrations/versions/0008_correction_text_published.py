@@ -1,14 +1,14 @@
 """correction requests: their text is public only once the owning office publishes it
 
-Revision ID: 0007_correction_text
-Revises: 0006_offices
+Revision ID: 0008_correction_text
+Revises: 0007_office_stats
 Create Date: 2026-12-01 14:15:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007_correction_text'
-down_revision = '0006_offices'
+revision = '0008_correction_text'
+down_revision = '0007_office_stats'
 branch_labels = None
 depends_on = None
 
