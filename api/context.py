@@ -3,10 +3,14 @@ the database handle and the response cache. `api/` and `portal/` read them here,
 the layer that made them."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app
 from flask_caching import Cache
+from sqlalchemy.orm import Session
 
 from gongshi.store.db import Database
+from gongshi.store.queries import data_version
 
 
 def get_db() -> Database:
@@ -15,3 +19,14 @@ def get_db() -> Database:
 
 def get_cache() -> Cache:
     return current_app.extensions["gongshi.cache"]
+
+
+def computed_once(session: Session, name: str, compute: Callable[[Session], object]):
+    """A result computed from the whole store (an audit), cached until the data changes: the key
+    holds the store's data version, which every ingest increases in any process."""
+    key = f"{name}:{data_version(session)[0]}"
+    value = get_cache().get(key)
+    if value is None:
+        value = compute(session)
+        get_cache().set(key, value, timeout=0)
+    return value

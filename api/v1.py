@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, url_for
 from sqlalchemy.orm import selectinload
 
 from gongshi import search
+from gongshi.api.context import computed_once
 from gongshi.api.endpoint import Api, ListQuery, next_url
 from gongshi.api.problems import ApiError, invalid, not_found
 from gongshi.api.schemas import (
@@ -14,6 +15,8 @@ from gongshi.api.schemas import (
     CoverageArgs,
     CoverageRowSchema,
     DepartmentSchema,
+    DrawAuditArgs,
+    DrawAuditRowSchema,
     EnterpriseArgs,
     EnterpriseSchema,
     EnterpriseSummarySchema,
@@ -28,7 +31,7 @@ from gongshi.api.schemas import (
     TaskArgs,
     TaskSchema,
 )
-from gongshi.store import queries, stats
+from gongshi.store import draw_audit, queries, stats
 from gongshi.store.models import CheckItem, Department, Inspection, MarketEntity, Plan, Task
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -104,6 +107,16 @@ def department(session, args, department_id):
          "按时公示、案件与罚没金额。口径与官方统计表（附件3）一致：批次、户次、公示数计入牵头部门，案件与罚款计入作出处罚的部门。")
 def coverage(session, args):
     return stats.coverage(session, year=args.get("year"), department_id=args.get("department"))
+
+
+@api.get("/stats/draw-audit", DrawAuditRowSchema, args=DrawAuditArgs, many=True, tag=STATISTICS,
+         summary="抽取随机性审计", description="不定向抽查任务抽中的市场主体是否像从名录库中随机抽取：每个机关、年度、"
+         "分组（主体类型、地区、登记年限、行业、重复抽取）的实际与预期抽中户数、精确检验的 p 值与 BH 校正后的 q 值。"
+         "未导入名录库时没有条目。方法见 /about#draw-audit。")
+def draw_audit_rows(session, args):
+    audit = computed_once(session, "draw-audit", draw_audit.compute)
+    return draw_audit.items(draw_audit.select_offices(audit, args.get("year"), args.get("department"),
+                                                      args.get("region")))
 
 
 @api.get("/search", SearchPageSchema, args=SearchArgs, tag=SEARCH, summary="搜索市场主体、抽查任务、计划和抽查事项",

@@ -29,12 +29,12 @@ def plotly_js():
 
 def install(app: Flask) -> None:
     """Register the page blueprints, the error pages and the response headers."""
-    from gongshi.portal import corrections, departments, entities, errors, pages, tasks
+    from gongshi.portal import audit, corrections, departments, entities, errors, pages, tasks
 
     app.static_folder = str(Path(__file__).parent / "static")
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, vendor):
+    for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, audit.bp, vendor):
         app.register_blueprint(bp)
     corrections.init_app(app)
     errors.install(app)
