@@ -945,25 +945,28 @@ def _task_type(t: Task, audit: bool) -> str:
     return "不定向" if t.items[0].tag in ("ent", "indiv", "company") else "定向"
 
 
-AUDIT_RATIO = 0.1
+AUDIT_RATIO = 0.1  # of a county's entities, in AUDIT_BATCHES equal batches a year
+AUDIT_BATCHES = ((3, "第一批"), (9, "第二批"))  # month drawn, name
 
 
 def _audit_tasks(ents: Entities, year: int, cal, weights: dict[str, float]) -> list[Task]:
-    """One 不定向 综合抽查 per county 市场监督管理局: AUDIT_RATIO of the county's entities."""
+    """The 不定向 综合抽查 of each county 市场监督管理局, drawn in batches."""
     dept = DEPTS["SJ"]
     item = next(it for it in ITEMS if it.dept == "SJ" and it.tag == "ent")
     plan_no = f"{CITY_CODE}-{year}-SJ"
-    draw = cal.on_or_after(dt.date(year, 3, 1).toordinal())
-    deadline = cal.days[cal.index_on_or_after(dt.date(year, 11, 30).toordinal() + 1) - 1]
+    deadline = cal.days[cal.index_on_or_after(dt.date(year, 12, 15).toordinal() + 1) - 1]
     tasks = []
     for ri, region in enumerate(REGIONS):
         pool = array("I", (i for i in range(len(ents.founded)) if ents.region[i] == ri))
-        task = Task(year, plan_no, f"{authority(dept, None)}{year}年度“双随机、一公开”抽查工作计划",
-                    f"{plan_no}-{901 + ri}", f"{year}年度{region.full}市场主体综合抽查", dept, [item], [], pool, draw,
-                    deadline, max(1, math.ceil(AUDIT_RATIO * _eligible(pool, ents, draw))), "exact",
-                    f"{AUDIT_RATIO:.0%}", False, type_weights=weights)
-        task.authorities = [_authorities(task, r) for r in REGIONS]
-        tasks.append(task)
+        for b, (month, batch) in enumerate(AUDIT_BATCHES):
+            draw = cal.on_or_after(dt.date(year, month, 1).toordinal())
+            planned = max(1, math.ceil(AUDIT_RATIO / len(AUDIT_BATCHES) * _eligible(pool, ents, draw)))
+            task = Task(year, plan_no, f"{authority(dept, None)}{year}年度“双随机、一公开”抽查工作计划",
+                        f"{plan_no}-9{ri}{b}", f"{year}年度{region.full}市场主体综合抽查（{batch}）", dept, [item], [],
+                        pool, draw, deadline, planned, "exact", f"{AUDIT_RATIO / len(AUDIT_BATCHES):.0%}", False,
+                        type_weights=weights)
+            task.authorities = [_authorities(task, r) for r in REGIONS]
+            tasks.append(task)
     return tasks
 
 

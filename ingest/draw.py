@@ -31,7 +31,7 @@ from gongshi.ingest import values as v
 from gongshi.ingest.errors import Problem
 from gongshi.ingest.headers import ALIASES, field_for
 from gongshi.ingest.parse import map_headers
-from gongshi.ingest.readers import ReadError, Table, detect_format, read_table
+from gongshi.ingest.readers import ReadError, Table, decode, detect_format, read_table
 
 ALGORITHM = "gongshi-sha256-rank"
 VERSION = 1
@@ -114,7 +114,7 @@ def read_exclusions(path: Path) -> tuple[str, ...]:
         cells = ((n, row[column]) for n, row in table.rows)
         header = table.headers[column]
     else:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        lines = decode(path.read_bytes())[0].splitlines() if path.is_file() else []
         cells = ((n, line) for n, line in enumerate(lines, 1) if line.strip() and not line.startswith("#"))
         header = None
     found = {u for n, cell in cells if (u := _uscc(cell, n, header, path.name, errors))}
@@ -268,6 +268,8 @@ def check_record(record: object, name: str) -> dict:
         problems.append("parameters 应含 count 和 ratio")
     if not isinstance(record["seed"], str):
         problems.append("seed 应为文字")
+    if isinstance(params, dict):
+        problems += _parameter_problems(params)
     if problems:
         raise DrawError([f"{name}：{p}" for p in problems])
     for label, values in (("directory.usccs", directory["usccs"]), ("selected", record["selected"]),
@@ -276,6 +278,14 @@ def check_record(record: object, name: str) -> dict:
     if problems:
         raise DrawError([f"{name}：{p}" for p in problems])
     return record
+
+
+def _parameter_problems(params: dict) -> list[str]:
+    count = params.get("count")
+    problems = [] if count is None or (isinstance(count, int) and not isinstance(count, bool)) \
+        else ["parameters.count 应为整数或 null"]
+    return problems + [f"parameters.{name} 应为文字或 null" for name in ("ratio", "stratify_by", "task_no")
+                       if not isinstance(params.get(name), str | None)]
 
 
 def _uscc_list_problems(label: str, values: object) -> list[str]:

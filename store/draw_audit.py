@@ -36,7 +36,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from scipy.stats import binomtest, false_discovery_control, fisher_exact
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -54,7 +53,9 @@ MIN_EXPECTED = 5
 FLAG_Q = 0.01
 DIMENSIONS = {"entity_type": "市场主体类型", "region": "所在地区", "age": "登记年限", "industry": "行业",
               "repeat_last_year": "上一年度已被抽中", "repeat_same_year": "同一年度重复抽中", "never": "多年从未被抽中"}
-AGE_BANDS = ((1, "登记不满1年"), (3, "登记1–3年"), (5, "登记3–5年"), (10, "登记5–10年"), (None, "登记10年以上"))
+# Years between the year registered and the audited year (every entity of a year's population
+# was registered in an earlier year).
+AGE_BANDS = ((1, "上一年登记"), (3, "登记2–3年"), (5, "登记4–5年"), (10, "登记6–10年"), (None, "登记10年以上"))
 UNKNOWN = "未公布"
 
 
@@ -163,13 +164,20 @@ def _draws(session: Session) -> tuple[dict[tuple, dict[int, set[int]]], int]:
     return draws, untyped
 
 
-def _directory(session: Session) -> dict[int, _Entity]:
+Directory = dict[str, dict[int, _Entity]]  # region code → entity id → entity
+
+
+def _directory(session: Session) -> Directory:
+    """The directory's entities by region, so that a county office reads only its county's."""
     rows = session.execute(
         select(MarketEntity.id, MarketEntity.region_code, MarketEntity.entity_type, MarketEntity.industry,
                MarketEntity.established_on)
         .join(StatEntity, StatEntity.entity_id == MarketEntity.id).where(StatEntity.in_directory))
-    return {id_: _Entity(region, entity_kind(kind), industry, established.year if established else None)
-            for id_, region, kind, industry, established in rows}
+    directory: Directory = defaultdict(dict)
+    for id_, region, kind, industry, established in rows:
+        directory[region or ""][id_] = _Entity(region, entity_kind(kind), industry,
+                                               established.year if established else None)
+    return directory
 
 
 def _prefix(region_code: str | None) -> str:
@@ -218,14 +226,14 @@ def _repeats(o: OfficeYear, tasks: dict[int, set[int]], last_year: dict[int, set
     o.repeated_from_last_year = len(counts.keys() & set().union(*last_year.values())) if last_year else 0
 
 
-def _population(o: OfficeYear, directory: dict[int, _Entity]) -> dict[int, _Entity]:
+def _population(o: OfficeYear, directory: Directory) -> dict[int, _Entity]:
     prefix = _prefix(o.region_code)
-    return {i: e for i, e in directory.items()
-            if (e.region or "").startswith(prefix) and (e.registered is None or e.registered < o.year)}
+    return {i: e for region, entities in directory.items() if region.startswith(prefix)
+            for i, e in entities.items() if e.registered is None or e.registered < o.year}
 
 
 def _office_year(o: OfficeYear, tasks: dict[int, set[int]], last_year: dict[int, set[int]],
-                 directory: dict[int, _Entity], regions: dict[str, str]) -> None:
+                 directory: Directory, regions: dict[str, str]) -> None:
     population = _population(o, directory)
     drawn = set().union(*tasks.values())
     selected = drawn & population.keys()
@@ -253,10 +261,17 @@ def _office_year(o: OfficeYear, tasks: dict[int, set[int]], last_year: dict[int,
             continue  # one group: nothing to compare it with
         for g in sorted(sizes):
             o.tests.append(_group_test(o, dimension, g, sizes[g], hits[g]))
-    o.tests.append(_same_year_repeats(o, tasks, population))
+    if len(tasks) >= 2:
+        o.tests.append(_same_year_repeats(o, tasks, population))
+
+
+# scipy.stats is imported where a test runs: it costs a second of start-up that the web
+# processes and the command line need not pay until someone asks for the audit.
 
 
 def _group_test(o: OfficeYear, dimension: str, group: str, size: int, hits: int) -> Test:
+    from scipy.stats import fisher_exact
+
     n, k = o.population, o.selected
     expected = k * size / n
     test = Test(o.department_id, o.region_code, o.year, dimension, group, size, hits, expected)
@@ -269,6 +284,8 @@ def _group_test(o: OfficeYear, dimension: str, group: str, size: int, hits: int)
 
 def _same_year_repeats(o: OfficeYear, tasks: dict[int, set[int]], population: dict[int, _Entity]) -> Test:
     """Entities drawn by two or more tasks, against independent draws of the same sizes."""
+    from scipy.stats import binomtest
+
     n = len(population)
     chances = [len(members & population.keys()) / n for members in tasks.values()]
     none = math.prod(1 - c for c in chances)
@@ -278,7 +295,7 @@ def _same_year_repeats(o: OfficeYear, tasks: dict[int, set[int]], population: di
     observed = sum(1 for c in counts.values() if c >= 2)
     test = Test(o.department_id, o.region_code, o.year, "repeat_same_year", "被本机关两个以上不定向任务抽中",
                 n, observed, n * twice)
-    if len(tasks) >= 2 and test.expected >= MIN_EXPECTED:
+    if test.expected >= MIN_EXPECTED:
         test.p = float(binomtest(observed, n, twice).pvalue)
     return test
 
@@ -290,8 +307,10 @@ def _by_office(offices: list[OfficeYear]) -> dict[tuple, list[OfficeYear]]:
     return out
 
 
-def _never_drawn(office_years: list[OfficeYear], draws: dict, directory: dict[int, _Entity]) -> None:
+def _never_drawn(office_years: list[OfficeYear], draws: dict, directory: Directory) -> None:
     """Of the first audited year's population, the share never drawn in any audited year."""
+    from scipy.stats import binomtest
+
     years = [o for o in office_years if o.population]
     if len(years) < 2:
         return
@@ -308,6 +327,8 @@ def _never_drawn(office_years: list[OfficeYear], draws: dict, directory: dict[in
 
 
 def _benjamini_hochberg(tests: list[Test]) -> None:
+    from scipy.stats import false_discovery_control
+
     tested = [t for t in tests if t.p is not None]
     if not tested:
         return

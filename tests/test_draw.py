@@ -145,6 +145,7 @@ def test_a_bad_directory_lists_every_bad_row(run, tmp_path):
     (lambda r: r.update(algorithm="md5-shuffle"), "未知的抽取算法“md5-shuffle”"),
     (lambda r: r["selected"].append(r["selected"][0]), "重复"),
     (lambda r: r["directory"]["usccs"].__setitem__(0, "91320602MA00000010"), "校验位错误"),
+    (lambda r: r["parameters"].update(count="三"), "parameters.count 应为整数或 null"),
 ])
 def test_a_bad_record_gets_a_clear_message(run, directory, tmp_path, change, message):
     record = make(run, directory, tmp_path / "r.json", "--count", 3)
