@@ -15,7 +15,7 @@ from gongshi.ingest.errors import IngestError
 from gongshi.ingest.fetch import FetchError, fetch, is_url
 from gongshi.ingest.headers import KINDS
 from gongshi.ingest.pipeline import Options, Report
-from gongshi.service import ingest_and_index
+from gongshi.service import ingest_and_index, rebuild_index, repair_index, replay_index
 from gongshi.store.db import Database
 from gongshi.store.models import SourceFeed, utcnow
 
@@ -77,29 +77,37 @@ def _ingest_one(db: Database, settings: Settings, uri: str, options: Options, fe
     click.echo(outcome.report.summary())
     if outcome.index_error:
         click.echo(f"{uri}: 数据已导入，但搜索索引更新失败（{outcome.index_error}）；"
-                   "请运行 gongshi index --check 查看差异，gongshi index --rebuild 重建索引", err=True)
+                   "下次导入或启动时会自动补做，也可运行 gongshi index --check --repair", err=True)
     return outcome.report
 
 
 @main.command("index")
 @click.option("--check", "check_only", is_flag=True, help="只比较索引与数据库 / report drift, change nothing")
+@click.option("--repair", is_flag=True, help="与 --check 同用：补做中断的索引更新并修正差异 / with --check: fix the drift")
 @click.option("--rebuild", is_flag=True, help="从数据库重建索引 / rebuild the index from the store")
 @click.pass_obj
-def index_command(settings: Settings, check_only: bool, rebuild: bool) -> None:
-    """搜索索引：检查与数据库的差异或重建 / check the search index against the store, or rebuild it.
+def index_command(settings: Settings, check_only: bool, repair: bool, rebuild: bool) -> None:
+    """搜索索引：检查与数据库的差异、修复或重建 / check the search index against the store, repair or rebuild it.
 
-    重建期间网站继续使用旧索引，完成后自动切换。
-    Web processes keep answering from the old index while a rebuild runs.
+    重建期间网站继续使用旧索引，完成后自动切换。--check --repair 补做被中断的导入的索引更新，
+    删除中断的重建留下的文件夹，并重写仍有差异的文档。
+    Web processes keep answering from the old index while a rebuild runs. --check --repair
+    replays interrupted index updates, removes the folders of interrupted rebuilds and rewrites
+    whatever documents still differ.
     """
 
-    if check_only == rebuild:
-        raise click.UsageError("请指定 --check 或 --rebuild 之一")
+    if check_only == rebuild or (repair and not check_only):
+        raise click.UsageError("请指定 --check（可加 --repair）或 --rebuild 之一")
     db = _open(settings)
     if rebuild:
-        count = search.index_all(db, settings.index_dir, progress=sys.stderr.isatty())
+        count = rebuild_index(db, settings, progress=sys.stderr.isatty())
         click.echo(f"搜索索引已重建：{count} 条文档")
         return
-    drift = search.check(db, settings.index_dir)
+    if repair:
+        replayed, removed, drift = repair_index(db, settings)
+        click.echo(f"已补做 {replayed} 次导入的索引更新；已删除 {len(removed)} 个中断的重建留下的文件夹")
+    else:
+        drift = search.check(db, settings.index_dir)
     click.echo(drift.summary())
     sys.exit(0 if drift.ok else 1)
 
@@ -138,18 +146,23 @@ def _pull_one(db: Database, settings: Settings, entry: dict) -> bool:
         validators = (feed.etag, feed.last_modified) if feed else (None, None)
     options = Options(kind=entry.get("kind"), plan_name=entry.get("plan_name"), year=entry.get("year"),
                       publisher=entry.get("publisher"), deadline_working_days=entry.get("deadline_working_days"))
+    fetched = None
     try:
-        fetched = fetch(url, etag=validators[0], last_modified=validators[1], work_dir=settings.instance_dir) \
+        fetched = fetch(url, etag=validators[0], last_modified=validators[1], work_dir=settings.instance_dir,
+                        limits=settings.limits) \
             if is_url(url) else None
-    except FetchError as exc:
-        click.echo(str(exc), err=True)
+        if fetched is not None and fetched.not_modified:
+            click.echo(f"{url}: 未更新（304）/ not modified")
+            _record_feed(db, url, entry, fetched, "not-modified")
+            return True
+        report = _ingest_one(db, settings, url, options, fetched=fetched)
+    except Exception as exc:  # noqa: BLE001 — one source's failure is recorded; the pull goes on
+        click.echo(str(exc) if isinstance(exc, FetchError) else f"{url}: 失败（{exc!r}）", err=True)
         _record_feed(db, url, entry, None, f"failed: {exc}")
         return False
-    if fetched is not None and fetched.not_modified:
-        click.echo(f"{url}: 未更新（304）/ not modified")
-        _record_feed(db, url, entry, fetched, "not-modified")
-        return True
-    report = _ingest_one(db, settings, url, options, fetched=fetched)
+    finally:
+        if fetched is not None:
+            fetched.cleanup()
     _record_feed(db, url, entry, fetched if report else None, report.status if report else "refused")
     return report is not None
 
@@ -261,7 +274,13 @@ def serve(settings: Settings, host: str, port: int, threads: int) -> None:
 
     from gongshi.app import create_app
 
-    _open(settings).dispose()
+    db = _open(settings)
+    try:  # an ingest killed before its index update finished: catch up before serving searches
+        if replayed := replay_index(db, settings):
+            click.echo(f"已补做 {replayed} 次导入未完成的索引更新")
+    except Exception as exc:  # noqa: BLE001 — the portal still serves pages; search shows its own error
+        click.echo(f"索引更新未能补做（{exc}）；请运行 gongshi index --check --repair", err=True)
+    db.dispose()
     click.echo(f"公示门户：http://{host}:{port}/")
     waitress.serve(create_app(settings), host=host, port=port, threads=threads, ident="gongshi")
 

@@ -246,8 +246,8 @@ def load_record(path: Path) -> dict:
         raise DrawError([f"找不到抽取记录：{path}"])
     try:
         record = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DrawError([f"{path.name}：抽取记录不是有效的 JSON（{exc}）"]) from exc
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise DrawError([f"{path.name}：抽取记录不是有效的 JSON（{exc!r}）"]) from exc
     return check_record(record, path.name)
 
 
@@ -333,7 +333,7 @@ def is_record(path: Path) -> bool:
     """A JSON object with an "algorithm" field is a draw record, not a table to ingest."""
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError, OSError):
+    except (UnicodeDecodeError, ValueError, RecursionError, OSError):  # not JSON, or too deep to be a record
         return False
     return isinstance(data, dict) and "algorithm" in data
 

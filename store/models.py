@@ -97,8 +97,32 @@ class IngestRun(Base):
     withdrawn: Mapped[int] = mapped_column(default=0)
     # Published columns the ingest did not recognise, and those it dropped (inspector names).
     notes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The rows whose search documents this run changed, as id ranges ({table: [[first, last], …]}),
+    # kept until the index update has finished: a run killed between its commit and the end of
+    # its index update is replayed from here (gongshi.service.replay_index).
+    index_pending: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     source: Mapped[Source] = relationship()
+
+    @staticmethod
+    def id_ranges(changed: dict[str, set[int]]) -> dict[str, list[list[int]]]:
+        """{table: ids} as runs of consecutive ids: a load's new rows are few ranges, not millions of ids."""
+        out: dict[str, list[list[int]]] = {}
+        for table, ids in changed.items():
+            ranges: list[list[int]] = []
+            for id_ in sorted(ids):
+                if ranges and ranges[-1][1] == id_ - 1:
+                    ranges[-1][1] = id_
+                else:
+                    ranges.append([id_, id_])
+            if ranges:
+                out[table] = ranges
+        return out
+
+    @property
+    def pending_ids(self) -> dict[str, set[int]]:
+        return {table: {i for first, last in ranges for i in range(first, last + 1)}
+                for table, ranges in (self.index_pending or {}).items()}
 
 
 class SourceFeed(Base):
