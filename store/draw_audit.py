@@ -216,8 +216,9 @@ def compute(session: Session) -> Audit:
     if directory:
         for office_years in _by_office(offices).values():
             _never_drawn(office_years, draws, directory)
-    _benjamini_hochberg([t for o in offices for t in o.tests])
-    return Audit(bool(directory), offices, untyped)
+    audit = Audit(bool(directory), offices, untyped)
+    _benjamini_hochberg(audit.tests)
+    return audit
 
 
 def _repeats(o: OfficeYear, tasks: dict[int, set[int]], last_year: dict[int, set[int]]) -> None:
