@@ -16,7 +16,7 @@ from gongshi.ingest.fetch import FetchError, fetch, is_url
 from gongshi.ingest.headers import KINDS
 from gongshi.ingest.pipeline import Options, Report
 from gongshi.service import ingest_and_index, rebuild_index, repair_index, replay_index
-from gongshi.store.db import Database
+from gongshi.store.db import Database, DriverMissing
 from gongshi.store.models import SourceFeed, utcnow
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
@@ -24,7 +24,10 @@ SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 
 def _open(settings: Settings) -> Database:
     settings.ensure_dirs()
-    db = Database(settings.database_url)
+    try:
+        db = Database(settings.database_url)
+    except DriverMissing as exc:
+        raise click.ClickException(str(exc)) from exc
     db.upgrade()
     return db
 
@@ -232,9 +235,9 @@ def draw_command(directory_path, count, ratio, seed, exclude_path, stratify_by, 
             _verify_draw(record_path, directory_path)
         else:
             _make_draw(directory_path, count, ratio, seed, exclude_path, stratify_by, task_no, out_path)
-    except draw.DrawError as exc:
+    except (draw.DrawError, IngestError) as exc:  # a directory file the reader refuses as it streams
         for problem in exc.problems:
-            click.echo(problem, err=True)
+            click.echo(str(problem), err=True)
         sys.exit(1)
 
 
