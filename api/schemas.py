@@ -510,6 +510,7 @@ class CoverageArgs(Args):
 class DrawAuditRowSchema(Out):
     """One group of one office's year against the office's overall rate (the method: /about#draw-audit)."""
 
+    office_id = fields.Integer(attribute="office.office_id", required=True, metadata=_meta("机关编号"))
     office = fields.String(attribute="office.office", required=True, metadata=_meta("机关，如 崇川区市场监督管理局"))
     department = department_field("department_id", "部门")
     region = Computed(RegionSchema, _region, allow_none=True, metadata=_meta("机关所在地区"))
@@ -538,6 +539,7 @@ class DrawAuditRowSchema(Out):
 
 class DrawAuditArgs(Args):
     year = year_arg()
+    office = arg_int("机关编号（条目的 office_id）", 1, MAX_ID)
     department = department_arg("机关的部门编号（见 /api/v1/departments）")
     region = arg_str("机关所在地区的行政区划代码（六位）", max_length=6)
 

@@ -115,8 +115,8 @@ def coverage(session, args):
          "未导入名录库时没有条目。方法见 /about#draw-audit。")
 def draw_audit_rows(session, args):
     audit = computed_once(session, "draw-audit", draw_audit.compute)
-    return draw_audit.items(draw_audit.select_offices(audit, args.get("year"), args.get("department"),
-                                                      args.get("region")))
+    return draw_audit.items(draw_audit.select_offices(audit, args.get("year"), args.get("office"),
+                                                      args.get("department"), args.get("region")))
 
 
 @api.get("/search", SearchPageSchema, args=SearchArgs, tag=SEARCH, summary="搜索市场主体、抽查任务、计划和抽查事项",

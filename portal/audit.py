@@ -15,13 +15,13 @@ CSV_HEADER = ["机关", "年度", "名录库户数", "抽中户数", "分组依�
 
 
 def _selected():
-    """The audit and the office-years the query asks for: ?year=&department=&region=."""
+    """The audit and the office-years the query asks for: ?year=&office=&department=&region=."""
     region = request.args.get("region", "").strip() or None
     if region is not None and not re.fullmatch(r"\d{6}", region):
         abort(400, description=f"参数 region 应为六位行政区划代码，收到“{region[:20]}”")
     with get_db().session() as session:
         audit = computed_once(session, "draw-audit", draw_audit.compute)
-    offices = draw_audit.select_offices(audit, int_arg("year", low=1990, high=2100),
+    offices = draw_audit.select_offices(audit, int_arg("year", low=1990, high=2100), int_arg("office", high=2**31 - 1),
                                         int_arg("department", high=2**31 - 1), region)
     return audit, offices
 

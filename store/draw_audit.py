@@ -6,8 +6,9 @@ with no condition on type, trade or place). 定向 tasks draw only entities that
 conditions, so their selection is not expected to look like the directory; tasks whose type is
 not published are left out too.
 
-- Office (机关): the lead department of the inspection in the region it acted for (the region
-  named in its 抽查机关, e.g. 崇川区市场监督管理局 → 320602).
+- Office (机关): the office that carried the inspection out for the lead department (a county
+  office under a city's task), e.g. 崇川区市场监督管理局 in 320602. An office the ingest could not
+  place in a region has no known population: only its repeats are counted.
 - Population of an office and year: the directory's entities in the office's region (a county
   office: that county; a city office: its counties) registered before 1 January of the year
   (an entity registered during the year could not have been drawn all year). Inspected entities
@@ -39,15 +40,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gongshi.store.models import (
-    Department,
-    Inspection,
-    InspectionDepartment,
-    MarketEntity,
-    Region,
-    StatEntity,
-    Task,
-)
+from gongshi.store.models import Inspection, MarketEntity, Office, Region, StatEntity, Task
 
 MIN_EXPECTED = 5
 FLAG_Q = 0.01
@@ -63,8 +56,7 @@ UNKNOWN = "未公布"
 class Test:
     """One group of one office and year against the office's overall rate."""
 
-    department_id: int
-    region_code: str | None
+    office_id: int
     year: int
     dimension: str
     group: str
@@ -93,11 +85,11 @@ class Test:
 
 @dataclass
 class OfficeYear:
+    office_id: int
     department_id: int
-    region_code: str | None
+    region_code: str | None  # None: an office the ingest could not place
     year: int
-    department: str = ""
-    region: str = ""
+    office: str = ""  # its name, e.g. 崇川区市场监督管理局
     tasks: int = 0
     population: int = 0
     selected: int = 0
@@ -106,10 +98,6 @@ class OfficeYear:
     repeated_same_year: int = 0
     repeated_from_last_year: int = 0
     tests: list[Test] = field(default_factory=list)
-
-    @property
-    def office(self) -> str:
-        return f"{self.region}{self.department}" if self.region else self.department
 
     @property
     def rate(self) -> float | None:
@@ -148,18 +136,14 @@ def entity_kind(entity_type: str | None) -> str:
 
 
 def _draws(session: Session) -> tuple[dict[tuple, dict[int, set[int]]], int]:
-    """(department, office region, year) → task id → entity ids, for 不定向 tasks."""
-    office_region = (select(InspectionDepartment.region_code)
-                     .where(InspectionDepartment.inspection_id == Inspection.id,
-                            InspectionDepartment.department_id == Inspection.lead_department_id)
-                     .order_by(InspectionDepartment.position).limit(1).scalar_subquery())
+    """(office, year) → task id → entity ids, for 不定向 tasks."""
     rows = session.execute(
-        select(Inspection.lead_department_id, office_region, Task.year, Task.id, Inspection.entity_id)
+        select(Inspection.lead_office_id, Task.year, Task.id, Inspection.entity_id)
         .join(Task, Task.id == Inspection.task_id)
-        .where(Task.task_type == "不定向", Task.year.is_not(None), Inspection.lead_department_id.is_not(None)))
+        .where(Task.task_type == "不定向", Task.year.is_not(None), Inspection.lead_office_id.is_not(None)))
     draws: dict[tuple, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-    for department_id, region, year, task_id, entity_id in rows:
-        draws[(department_id, region, year)][task_id].add(entity_id)
+    for office_id, year, task_id, entity_id in rows:
+        draws[(office_id, year)][task_id].add(entity_id)
     untyped = session.scalar(select(func.count()).select_from(Task).where(Task.task_type.is_(None))) or 0
     return draws, untyped
 
@@ -202,17 +186,17 @@ def compute(session: Session) -> Audit:
     """The whole audit, every office and year (filter with `select_offices`)."""
     draws, untyped = _draws(session)
     directory = _directory(session)
-    names = dict(session.execute(select(Department.id, Department.name)).all())
+    known = {o.id: o for o in session.scalars(select(Office).where(Office.id.in_({k[0] for k in draws})))}
     regions = dict(session.execute(select(Region.code, Region.name)).all())
     offices = []
-    for (department_id, region, year), tasks in sorted(draws.items(), key=lambda kv: (kv[0][0], kv[0][1] or "",
-                                                                                       kv[0][2])):
-        o = OfficeYear(department_id, region, year, names.get(department_id, ""), regions.get(region or "", ""),
-                       tasks=len(tasks))
-        _repeats(o, tasks, draws.get((department_id, region, year - 1), {}))
+    for (office_id, year), tasks in sorted(draws.items(), key=lambda kv: (known[kv[0][0]].name, kv[0][1])):
+        office = known[office_id]
+        o = OfficeYear(office_id, office.department_id, office.region_code, year, office.name, tasks=len(tasks))
+        last_year = draws.get((office_id, year - 1), {})
+        _repeats(o, tasks, last_year)
         offices.append(o)
-        if directory:
-            _office_year(o, tasks, draws.get((department_id, region, year - 1), {}), directory, regions)
+        if directory and office.region_code:
+            _office_year(o, tasks, last_year, directory, regions)
     if directory:
         for office_years in _by_office(offices).values():
             _never_drawn(office_years, draws, directory)
@@ -275,7 +259,7 @@ def _group_test(o: OfficeYear, dimension: str, group: str, size: int, hits: int)
 
     n, k = o.population, o.selected
     expected = k * size / n
-    test = Test(o.department_id, o.region_code, o.year, dimension, group, size, hits, expected)
+    test = Test(o.office_id, o.year, dimension, group, size, hits, expected)
     rest_expected = k * (n - size) / n
     if expected >= MIN_EXPECTED and rest_expected >= MIN_EXPECTED and (n - size) * (n - k) > 0:
         table = [[hits, size - hits], [k - hits, n - size - k + hits]]
@@ -294,17 +278,17 @@ def _same_year_repeats(o: OfficeYear, tasks: dict[int, set[int]], population: di
     twice = max(0.0, 1 - none - once)
     counts = Counter(i for members in tasks.values() for i in members if i in population)
     observed = sum(1 for c in counts.values() if c >= 2)
-    test = Test(o.department_id, o.region_code, o.year, "repeat_same_year", "被本机关两个以上不定向任务抽中",
+    test = Test(o.office_id, o.year, "repeat_same_year", "被本机关两个以上不定向任务抽中",
                 n, observed, n * twice)
     if test.expected >= MIN_EXPECTED:
         test.p = float(binomtest(observed, n, twice).pvalue)
     return test
 
 
-def _by_office(offices: list[OfficeYear]) -> dict[tuple, list[OfficeYear]]:
-    out: dict[tuple, list[OfficeYear]] = defaultdict(list)
+def _by_office(offices: list[OfficeYear]) -> dict[int, list[OfficeYear]]:
+    out: dict[int, list[OfficeYear]] = defaultdict(list)
     for o in offices:
-        out[(o.department_id, o.region_code)].append(o)
+        out[o.office_id].append(o)
     return out
 
 
@@ -317,10 +301,10 @@ def _never_drawn(office_years: list[OfficeYear], draws: dict, directory: Directo
         return
     first, last = years[0], years[-1]
     cohort = _population(first, directory).keys()
-    ever = set().union(*(m for o in years for m in draws[(o.department_id, o.region_code, o.year)].values()))
+    ever = set().union(*(m for o in years for m in draws[(o.office_id, o.year)].values()))
     observed = len(cohort - ever)
     missed = math.prod(1 - o.selected / o.population for o in years)
-    test = Test(last.department_id, last.region_code, last.year, "never",
+    test = Test(last.office_id, last.year, "never",
                 f"{first.year}–{last.year}年从未被抽中", len(cohort), observed, len(cohort) * missed)
     if test.expected >= MIN_EXPECTED and len(cohort) - test.expected >= MIN_EXPECTED:
         test.p = float(binomtest(observed, len(cohort), missed).pvalue)
@@ -340,11 +324,12 @@ def _benjamini_hochberg(tests: list[Test]) -> None:
 # --- reading the result -------------------------------------------------------------------------
 
 
-def select_offices(audit: Audit, year: int | None = None, department_id: int | None = None,
-                   region: str | None = None) -> list[OfficeYear]:
+def select_offices(audit: Audit, year: int | None = None, office_id: int | None = None,
+                   department_id: int | None = None, region: str | None = None) -> list[OfficeYear]:
     """The office-years a page or an API call asks for (q values stay those of the whole audit)."""
     return [o for o in audit.offices
-            if (year is None or o.year == year) and (department_id is None or o.department_id == department_id)
+            if (year is None or o.year == year) and (office_id is None or o.office_id == office_id)
+            and (department_id is None or o.department_id == department_id)
             and (region is None or (o.region_code or "") == region)]
 
 

@@ -47,6 +47,8 @@ def test_a_planted_bias_is_flagged_with_its_size_and_chance(db, settings, cities
     one = flagged[0]
     assert one["office"].endswith("市场监督管理局") and one["department"]["name"] == "市场监督管理局"
     assert one["finding"].startswith("个体工商户被抽中的比例") and "随机抽取出现这种差距的概率低于" in one["finding"]
+    office = _audit(client, f"?office={one['office_id']}")
+    assert office and {i["office"] for i in office} == {one["office"]}
 
     text = client.get("/stats/draw-audit").get_data(as_text=True)
     assert "个体工商户被抽中的比例是企业的" in text and "明显偏离随机抽取" in text
