@@ -9,7 +9,7 @@ from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from gongshi.api import problems
+from gongshi.api import http, problems, ratelimit  # noqa: F401 — registers gongshi-memory://
 from gongshi.api.downloads import bp as downloads_bp
 from gongshi.api.http import conditional
 from gongshi.api.openapi import spec_dict
@@ -41,14 +41,18 @@ conditional(downloads_bp, cached=False)  # streamed: nothing to keep, but 304 st
 
 
 def init_app(app: Flask, rate_limit: str | None = None) -> None:
-    app.json.sort_keys = False  # keep the schemas' field order: uscc and name first
+    """`rate_limit` per client over the API and downloads ("off": none); the counters live where
+    the app's RATELIMIT_STORAGE_URI says (memory of this process by default)."""
+    http.init_app(app)
     problems.init_app(app)
     for bp in (v1, downloads_bp, docs):
         app.register_blueprint(bp)
     CORS(app, resources={r"/api/*": {}, r"/downloads/*": {}}, origins="*", send_wildcard=True,
          methods=["GET", "HEAD", "OPTIONS"],
          expose_headers=EXPOSED_HEADERS)
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", headers_enabled=True)
+    if rate_limit == "off":
+        return
+    limiter = Limiter(get_remote_address, app=app, headers_enabled=True)
     shared = limiter.shared_limit(rate_limit or DEFAULT_RATE_LIMIT, scope="open-data")
     for bp in (v1, downloads_bp):
         shared(bp)

@@ -12,6 +12,8 @@ from flask import Blueprint, Flask, Response, abort, request, send_from_director
 
 # plotly.js as the plotly package ships it: the portal must work on a closed network (no CDN).
 PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
+# The portal's own files; a deployment's nginx serves them from here (deploy/nginx-gongshi.conf).
+STATIC_DIR = Path(__file__).parent / "static"
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
@@ -31,7 +33,7 @@ def install(app: Flask) -> None:
     """Register the page blueprints, the error pages and the response headers."""
     from gongshi.portal import corrections, departments, entities, errors, pages, tasks
 
-    app.static_folder = str(Path(__file__).parent / "static")
+    app.static_folder = str(STATIC_DIR)
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, vendor):
