@@ -42,7 +42,7 @@ SAMPLE = ROOT / "ingest" / "sample"
 
 
 def city(entities: int, seed: int, base: Path) -> tuple[Database, Settings]:
-    """A store holding the generated city and seed 004's tasks, loaded once."""
+    """A store holding the generated city and Jiangsu's 2021 tasks, loaded once."""
     out = base / f"search-city-{entities}" if seed == 20210423 else base / f"search-city-{entities}-{seed}"
     settings = Settings.from_env({}, instance_dir=out / "instance")
     settings.ensure_dirs()

@@ -17,7 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ingest import arguments, city_for, fresh_store, trim  # noqa: E402
 from gongshi.ingest.pipeline import Options, ingest  # noqa: E402
-from gongshi.store import stats  # noqa: E402
+from gongshi.portal import annex3_xlsx  # noqa: E402
+from gongshi.store import stats, stats_upkeep  # noqa: E402
 
 
 def timed(label: str, fn) -> None:
@@ -37,15 +38,17 @@ def main() -> None:
             reports[kind] = ingest(db, str(files[kind]), Options(kind=kind), instance_dir=settings.instance_dir)
             print(f"ingest {kind:27} {time.perf_counter() - start:8.3f} s  ({reports[kind].rows:,} rows)")
         with db.sessionmaker() as session:
-            timed("refresh for the results ingest", lambda: stats.refresh(session, reports["result"].changed))
+            timed("refresh for the results ingest", lambda: stats_upkeep.refresh(session, reports["result"].changed))
             session.rollback()
-            timed("refresh for the credit ingest", lambda: stats.refresh(session, reports["credit"].changed))
+            timed("refresh for the credit ingest", lambda: stats_upkeep.refresh(session, reports["credit"].changed))
             session.rollback()
-            timed("rebuild of every aggregate", lambda: stats.rebuild(session))
+            timed("rebuild of every aggregate", lambda: stats_upkeep.rebuild(session))
             session.rollback()
             timed("coverage (all years)", lambda: stats.coverage(session))
             timed("headline", lambda: stats.headline(session))
-            timed("attachment3_xlsx (latest year)", lambda: stats.attachment3_xlsx(session, stats.latest_year(session)))
+            year = stats.latest_year(session)
+            timed("附件3 XLSX (latest year)",
+                  lambda: annex3_xlsx.render(year, stats.attachment3(session, year)))
             timed("directory_coverage + credit_link", lambda: (stats.directory_coverage(session),
                                                                stats.credit_link(session)))
 

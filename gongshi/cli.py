@@ -225,11 +225,11 @@ def stats_rebuild(settings: Settings) -> None:
     导入时会自动增量更新；仅在升级后或怀疑不一致时需要。
     Ingest keeps them up to date; needed only after an upgrade or to repair drift.
     """
-    from gongshi.store import stats
+    from gongshi.store import stats_upkeep
 
     db = _open(settings)
     with db.session() as session:
-        stats.rebuild(session)
+        stats_upkeep.rebuild(session)
     click.echo("统计汇总表已重算 / statistics rebuilt")
 
 

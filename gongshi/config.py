@@ -15,7 +15,7 @@ class Settings:
     instance_dir: Path
     database_url: str
     index_dir: Path
-    # Default publication deadline (公示时限) in working days: 20 in Nantong's rules (seed 000).
+    # Default publication deadline (公示时限) in working days: 20 in Nantong's rules.
     deadline_working_days: int = 20
     cache_type: str = "SimpleCache"
     extra: dict = field(default_factory=dict)

@@ -19,7 +19,7 @@ from gongshi.ingest.parse import map_headers, parse_rows
 from gongshi.ingest.readers import ReadError, detect_format, read_table
 from gongshi.store.db import Database
 from gongshi.store.models import IngestRun, Source, utcnow
-from gongshi.store.stats import refresh as refresh_stats
+from gongshi.store.stats_upkeep import refresh as refresh_stats
 
 ARCHIVE_DIR = "archive"  # under the instance folder: raw files by sha256
 PRIMARY_TABLE = {"checklist": "check_item", "task": "task", "result": "inspection", "credit": "credit_event",

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 
 from gongshi import search
 from gongshi.api.context import get_db
-from gongshi.portal import charts
+from gongshi.portal import annex3_xlsx, charts
 from gongshi.portal.web import choice_arg, int_arg, page_arg
 from gongshi.store import pages, queries, stats
 
@@ -68,7 +68,7 @@ def statistics_xlsx(year: int):
     with get_db().session() as session:
         if year not in pages.stat_years(session):
             abort(404, description=f"没有 {year} 年度的统计数据")
-        body = stats.attachment3_xlsx(session, year)
+        body = annex3_xlsx.render(year, stats.attachment3(session, year))
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="attachment3-{year}.xlsx"'})
 

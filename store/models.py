@@ -244,7 +244,8 @@ class Plan(Provenance, Base):
 
 
 class Task(Provenance, Base):
-    """An inspection task (抽查任务): seed 003 附件2's columns and seed 004's.
+    """An inspection task (抽查任务): the columns of the 附件2 task form that county and
+    city notices prescribe, and those of Jiangsu's 2021 task table.
 
     Ratio and planned count are kept as numbers for statistics and as published text.
     """

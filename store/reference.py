@@ -1,8 +1,9 @@
 """Reference data loaded with the schema: departments with their aliases, and regions.
 
-Departments are the members of Nantong's 联席会议 (seed 000) plus those named in Jiangsu's
-2021 task table (seed 004); aliases are the short and older names used in published files.
-Regions are GB/T 2260 codes for the jurisdictions of the seeds.
+Departments are the members of Nantong's 联席会议 (as its 实施意见 lists them) plus those
+named in Jiangsu's 2021 joint-inspection task table; aliases are the short and older names used
+in published files. Regions are GB/T 2260 codes for Nantong, Jiangsu and the other
+jurisdictions whose notices the portal was designed from.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The open-data API v1 through HTTP (Flask's test client), on SQLite and PostgreSQL, over a
 synthetic city loaded by the real ingest: entities, tasks, results, credit, a checklist and
-seed 004's task table."""
+Jiangsu's 2021 joint-inspection task table."""
 from __future__ import annotations
 
 import dataclasses

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from gongshi.ingest.errors import IngestError
 from gongshi.ingest.pipeline import Options
 from gongshi.store.models import EntityName, Finding, Inspection, MarketEntity, Revision, Task
-from gongshi.store.stats import clear as clear_stats
+from gongshi.store.stats_upkeep import clear as clear_stats
 from tests.factories import dump, excel_date, ingest, uscc, write_csv, write_xlsx
 
 TITLE = "南通市市场监督管理局2023年度“双随机、一公开”抽查检查结果公示"

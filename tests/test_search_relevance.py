@@ -1,5 +1,5 @@
 """The relevance set (tests/relevance/queries.toml) as a regression test, on both backends: the
-generated city and seed 004's tasks are ingested as a citizen's portal would have them, the
+generated city and Jiangsu's 2021 joint-inspection tasks are ingested as a citizen's portal would have them, the
 index is built from the store, and every case must hold."""
 from __future__ import annotations
 

@@ -26,9 +26,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from gongshi.app import create_app
 from gongshi.ingest.errors import IngestError
 from gongshi.ingest.pipeline import Options
-from gongshi.store import stats
+from gongshi.store import stats, stats_upkeep
 from gongshi.store.models import Department, MarketEntity
 from gongshi.store.workdays import is_on_time
 from tests.factories import ingest, uscc, write_csv
@@ -97,7 +98,7 @@ def test_completed_on_the_last_working_day_before_national_day():
     # (Monday–Friday counting would say 10-28).
     assert is_on_time(dt.date(2021, 9, 30), dt.date(2021, 11, 3), 20) == (True, False)
     assert is_on_time(dt.date(2021, 9, 30), dt.date(2021, 11, 4), 20) == (False, False)
-    # Jiangsu's 10 working days (seed 004): 10-20, where Monday–Friday would say 10-14.
+    # Jiangsu's 10 working days for its 2021 provincial tasks: 10-20, where Monday–Friday would say 10-14.
     assert is_on_time(dt.date(2021, 9, 30), dt.date(2021, 10, 20), 10) == (True, False)
     assert is_on_time(dt.date(2021, 9, 30), dt.date(2021, 10, 21), 10) == (False, False)
 
@@ -168,9 +169,10 @@ def test_attachment3_splits_by_kind_and_level(db, world):
     assert all(r.published_professional is None and r.published_website is None for r in rows)
 
 
-def test_attachment3_xlsx_is_laid_out_like_the_form(db, world):
-    with db.session() as s:
-        wb = load_workbook(io.BytesIO(stats.attachment3_xlsx(s, 2021)))
+def test_attachment3_xlsx_is_laid_out_like_the_form(db, world, settings):
+    response = create_app(settings, database=db).test_client().get("/stats/2021.xlsx")
+    assert response.status_code == 200 and 'filename="attachment3-2021.xlsx"' in response.headers["Content-Disposition"]
+    wb = load_workbook(io.BytesIO(response.get_data()))
     assert wb.sheetnames[0] == "合计" and {"市场监督管理局", "卫生健康委员会", "生态环境局"} <= set(wb.sheetnames)
     ws = wb["市场监督管理局"]
     assert ws["A1"].value == "“双随机、一公开”监管信息统计表" and ws["A2"].value == "（2021年度）"
@@ -247,7 +249,7 @@ def test_a_corrected_result_updates_the_figures_and_equals_a_rebuild(db, setting
     with db.session() as s:
         sj = _row(stats.coverage(s, year=2021), world["sj"])
         incremental = _snapshot(s)
-        stats.rebuild(s)
+        stats_upkeep.rebuild(s)
         assert _snapshot(s) == incremental
     assert (sj.on_time, sj.late, sj.on_time_share) == (4, 0, 1.0)
 
@@ -276,4 +278,4 @@ def test_a_year_beyond_the_calendar_is_flagged_as_estimated(db, settings, tmp_pa
 
 def _snapshot(session) -> dict:
     return {m.__tablename__: sorted(tuple(r) for r in session.execute(select(*m.__table__.columns)))
-            for m in stats.STAT_MODELS}
+            for m in stats_upkeep.STAT_MODELS}

@@ -1,6 +1,6 @@
 """statistics aggregates: the stat_* tables that store/stats.py maintains at every ingest
 
-They are derived data: a store that already holds facts fills them with store.stats.rebuild().
+They are derived data: a store that already holds facts fills them with store.stats_upkeep.rebuild().
 
 Revision ID: 0002_stats
 Revises: 0001
