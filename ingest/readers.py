@@ -6,7 +6,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ HEADER_SCAN_ROWS = 30  # title rows above the header are skipped within this man
 MIN_KNOWN_HEADERS = 3
 # Above this size an XLSX is streamed read-only (openpyxl then cannot see merged cells).
 XLSX_FULL_LOAD_BYTES = 30 * 1024 * 1024
+DECODE_CHUNK = 1 << 20
 _FOOTNOTE_PREFIXES = ("注", "备注", "说明", "填报", "合计", "总计", "经办人", "审核人", "制表")
 
 
@@ -47,7 +47,8 @@ def detect_format(path: Path, content_type: str | None = None) -> str:
     suffix = path.suffix.lower().lstrip(".")
     if suffix in {"xlsx", "xlsm", "xls", "csv", "tsv", "txt", "json", "jsonl"}:
         return {"xlsm": "xlsx", "tsv": "csv", "txt": "csv", "jsonl": "json"}.get(suffix, suffix)
-    head = path.read_bytes()[:8]
+    with path.open("rb") as f:
+        head = f.read(8)
     if head.startswith(b"PK"):
         return "xlsx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -57,21 +58,34 @@ def detect_format(path: Path, content_type: str | None = None) -> str:
     return "csv"
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Text and its encoding: a BOM decides; else strict UTF-8; else GB18030 (GBK's superset).
+def detect_encoding(path: Path) -> str:
+    """A BOM decides; else strict UTF-8; else GB18030 (GBK's superset). The file is checked in
+    chunks, never held whole, so that a million-row file costs no memory to read.
 
     Strict decoding is decisive for these two: Chinese GBK text is almost never valid UTF-8.
     """
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                          (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            return data.decode(encoding), encoding
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
+    with path.open("rb") as f:
+        head = f.read(4)
+        for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                              (codecs.BOM_UTF16_BE, "utf-16")):
+            if head.startswith(bom):
+                return encoding
+        for encoding in ("utf-8", "gb18030"):
+            f.seek(0)
+            if _decodes(f, encoding):
+                return encoding
     raise ReadError(Problem(None, None, None, None, "文件编码无法识别：不是 UTF-8 或 GB18030/GBK"))
+
+
+def _decodes(f, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()  # strict
+    try:
+        while chunk := f.read(DECODE_CHUNK):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def read_table(path: Path, name: str, file_format: str) -> Table:
@@ -82,8 +96,8 @@ def read_table(path: Path, name: str, file_format: str) -> Table:
     elif file_format == "xls":
         raw, encoding = _xls_rows(path), None
     else:
-        text, encoding = decode(path.read_bytes())
-        raw = _csv_rows(text)
+        encoding = detect_encoding(path)
+        raw = _csv_rows(path, encoding)
     return _tabulate(raw, name, file_format, encoding)
 
 
@@ -117,10 +131,13 @@ def _data_rows(raw: Iterator[list[object]], width: int) -> Iterator[tuple[int, l
         yield number, cells
 
 
-def _csv_rows(text: str) -> Iterator[list[object]]:
-    first_lines = text[:4096].splitlines()[:HEADER_SCAN_ROWS]
-    delimiter = "\t" if sum(line.count("\t") for line in first_lines) > sum(line.count(",") for line in first_lines) else ","
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _csv_rows(path: Path, encoding: str) -> Iterator[list[object]]:
+    """Rows as the file is read: a million-row CSV is never held whole, as bytes or as text."""
+    with path.open(encoding=encoding, newline="") as f:
+        first_lines = f.read(4096).splitlines()[:HEADER_SCAN_ROWS]
+        delimiter = "\t" if sum(line.count("\t") for line in first_lines) > sum(line.count(",") for line in first_lines) else ","
+        f.seek(0)
+        yield from csv.reader(f, delimiter=delimiter)
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[object]]:
@@ -177,7 +194,8 @@ def _xls_rows(path: Path) -> Iterator[list[object]]:
 
 
 def _read_json(path: Path, name: str) -> Table:
-    text, encoding = decode(path.read_bytes())
+    encoding = detect_encoding(path)
+    text = path.read_text(encoding)
     try:
         if path.suffix.lower() == ".jsonl":
             data = [json.loads(line) for line in text.splitlines() if line.strip()]
