@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from gongshi import search
 from gongshi.config import Settings
+from gongshi.ingest import draw
 from gongshi.ingest.errors import IngestError
 from gongshi.ingest.fetch import FetchError, fetch, is_url
 from gongshi.ingest.headers import KINDS
 from gongshi.ingest.pipeline import Options, Report
-from gongshi.service import ingest_and_index
+from gongshi.service import ingest_and_index, rebuild_index, repair_index, replay_index
 from gongshi.store.db import Database
 from gongshi.store.models import SourceFeed, utcnow
 
@@ -76,29 +77,37 @@ def _ingest_one(db: Database, settings: Settings, uri: str, options: Options, fe
     click.echo(outcome.report.summary())
     if outcome.index_error:
         click.echo(f"{uri}: 数据已导入，但搜索索引更新失败（{outcome.index_error}）；"
-                   "请运行 gongshi index --check 查看差异，gongshi index --rebuild 重建索引", err=True)
+                   "下次导入或启动时会自动补做，也可运行 gongshi index --check --repair", err=True)
     return outcome.report
 
 
 @main.command("index")
 @click.option("--check", "check_only", is_flag=True, help="只比较索引与数据库 / report drift, change nothing")
+@click.option("--repair", is_flag=True, help="与 --check 同用：补做中断的索引更新并修正差异 / with --check: fix the drift")
 @click.option("--rebuild", is_flag=True, help="从数据库重建索引 / rebuild the index from the store")
 @click.pass_obj
-def index_command(settings: Settings, check_only: bool, rebuild: bool) -> None:
-    """搜索索引：检查与数据库的差异或重建 / check the search index against the store, or rebuild it.
+def index_command(settings: Settings, check_only: bool, repair: bool, rebuild: bool) -> None:
+    """搜索索引：检查与数据库的差异、修复或重建 / check the search index against the store, repair or rebuild it.
 
-    重建期间网站继续使用旧索引，完成后自动切换。
-    Web processes keep answering from the old index while a rebuild runs.
+    重建期间网站继续使用旧索引，完成后自动切换。--check --repair 补做被中断的导入的索引更新，
+    删除中断的重建留下的文件夹，并重写仍有差异的文档。
+    Web processes keep answering from the old index while a rebuild runs. --check --repair
+    replays interrupted index updates, removes the folders of interrupted rebuilds and rewrites
+    whatever documents still differ.
     """
 
-    if check_only == rebuild:
-        raise click.UsageError("请指定 --check 或 --rebuild 之一")
+    if check_only == rebuild or (repair and not check_only):
+        raise click.UsageError("请指定 --check（可加 --repair）或 --rebuild 之一")
     db = _open(settings)
     if rebuild:
-        count = search.index_all(db, settings.index_dir, progress=sys.stderr.isatty())
+        count = rebuild_index(db, settings, progress=sys.stderr.isatty())
         click.echo(f"搜索索引已重建：{count} 条文档")
         return
-    drift = search.check(db, settings.index_dir)
+    if repair:
+        replayed, removed, drift = repair_index(db, settings)
+        click.echo(f"已补做 {replayed} 次导入的索引更新；已删除 {len(removed)} 个中断的重建留下的文件夹")
+    else:
+        drift = search.check(db, settings.index_dir)
     click.echo(drift.summary())
     sys.exit(0 if drift.ok else 1)
 
@@ -137,18 +146,23 @@ def _pull_one(db: Database, settings: Settings, entry: dict) -> bool:
         validators = (feed.etag, feed.last_modified) if feed else (None, None)
     options = Options(kind=entry.get("kind"), plan_name=entry.get("plan_name"), year=entry.get("year"),
                       publisher=entry.get("publisher"), deadline_working_days=entry.get("deadline_working_days"))
+    fetched = None
     try:
-        fetched = fetch(url, etag=validators[0], last_modified=validators[1], work_dir=settings.instance_dir) \
+        fetched = fetch(url, etag=validators[0], last_modified=validators[1], work_dir=settings.instance_dir,
+                        limits=settings.limits) \
             if is_url(url) else None
-    except FetchError as exc:
-        click.echo(str(exc), err=True)
+        if fetched is not None and fetched.not_modified:
+            click.echo(f"{url}: 未更新（304）/ not modified")
+            _record_feed(db, url, entry, fetched, "not-modified")
+            return True
+        report = _ingest_one(db, settings, url, options, fetched=fetched)
+    except Exception as exc:  # noqa: BLE001 — one source's failure is recorded; the pull goes on
+        click.echo(str(exc) if isinstance(exc, FetchError) else f"{url}: 失败（{exc!r}）", err=True)
         _record_feed(db, url, entry, None, f"failed: {exc}")
         return False
-    if fetched is not None and fetched.not_modified:
-        click.echo(f"{url}: 未更新（304）/ not modified")
-        _record_feed(db, url, entry, fetched, "not-modified")
-        return True
-    report = _ingest_one(db, settings, url, options, fetched=fetched)
+    finally:
+        if fetched is not None:
+            fetched.cleanup()
     _record_feed(db, url, entry, fetched if report else None, report.status if report else "refused")
     return report is not None
 
@@ -193,6 +207,62 @@ def demo(settings: Settings, entities: int, seed: int) -> None:
     sys.exit(1 if failed else 0)
 
 
+@main.command("draw")
+@click.option("--directory", "directory_path", required=True, type=click.Path(path_type=Path),
+              help="检查对象名录库（任何可导入的名录文件）/ the directory to draw from")
+@click.option("--count", type=int, help="抽取数量 / how many to draw")
+@click.option("--ratio", help="抽取比例，如 5%（向上取整）/ share to draw, rounded up")
+@click.option("--seed", help="事先公开的随机种子（文字）/ public seed text fixed in advance")
+@click.option("--exclude", "exclude_path", type=click.Path(path_type=Path),
+              help="不参与抽取的统一社会信用代码（每行一个，或含该列的表格）/ USCCs not to draw")
+@click.option("--stratify-by", help="分层抽取所依据的名录列，如 市场主体类型 / directory column to stratify by")
+@click.option("--task", "task_no", help="本次抽取所属的抽查任务编号 / the task this draw is for")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), help="抽取记录（JSON）/ the record")
+@click.option("--verify", "record_path", type=click.Path(path_type=Path),
+              help="复核一份抽取记录 / re-derive a record's selection and compare")
+def draw_command(directory_path, count, ratio, seed, exclude_path, stratify_by, task_no, out_path, record_path):
+    """可复核的随机抽取：任何人可用同一名录库和公开种子重算 / draws anyone can re-run.
+
+    \b
+    gongshi draw --directory 名录库.csv --ratio 5% --seed "2024年第一批 上证收盘 3021.98" --out 抽取记录.json
+    gongshi draw --verify 抽取记录.json --directory 名录库.csv
+    """
+    try:
+        if record_path is not None:
+            _verify_draw(record_path, directory_path)
+        else:
+            _make_draw(directory_path, count, ratio, seed, exclude_path, stratify_by, task_no, out_path)
+    except draw.DrawError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+
+
+def _make_draw(directory_path, count, ratio, seed, exclude_path, stratify_by, task_no, out_path) -> None:
+    if seed is None or out_path is None:
+        raise click.UsageError("抽取时须给出 --seed 和 --out")
+    exclude = draw.read_exclusions(exclude_path) if exclude_path else ()
+    directory = draw.read_directory(directory_path, stratify_by)
+    params = draw.Parameters(count=count, ratio=ratio, stratify_by=stratify_by, exclude=exclude, task_no=task_no)
+    record = draw.make_record(directory, seed, params)
+    draw.write_record(record, out_path)
+    click.echo(f"从 {len(directory.usccs)} 户中抽中 {len(record['selected'])} 户 → {out_path}")
+    click.echo(f"复核：gongshi draw --verify {out_path.name} --directory {directory_path.name}")
+
+
+def _verify_draw(record_path, directory_path) -> None:
+    record = draw.load_record(record_path)
+    verdict = draw.verify(record, draw.read_directory(directory_path, record["parameters"].get("stratify_by")))
+    for note in verdict.notes:
+        click.echo(f"注意：{note}")
+    if verdict.problems:
+        click.echo("不一致", err=True)
+        for problem in verdict.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+    click.echo(f"一致：{len(record['selected'])} 户均由种子“{record['seed']}”按 {record['algorithm']} 算法抽出")
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -204,7 +274,13 @@ def serve(settings: Settings, host: str, port: int, threads: int) -> None:
 
     from gongshi.app import create_app
 
-    _open(settings).dispose()
+    db = _open(settings)
+    try:  # an ingest killed before its index update finished: catch up before serving searches
+        if replayed := replay_index(db, settings):
+            click.echo(f"已补做 {replayed} 次导入未完成的索引更新")
+    except Exception as exc:  # noqa: BLE001 — the portal still serves pages; search shows its own error
+        click.echo(f"索引更新未能补做（{exc}）；请运行 gongshi index --check --repair", err=True)
+    db.dispose()
     click.echo(f"公示门户：http://{host}:{port}/")
     waitress.serve(create_app(settings), host=host, port=port, threads=threads, ident="gongshi")
 

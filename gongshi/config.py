@@ -4,9 +4,10 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from gongshi.ingest.limits import Limits
 from gongshi.ingest.pipeline import ARCHIVE_DIR
 
 
@@ -21,6 +22,8 @@ class Settings:
     extra: dict = field(default_factory=dict)
     # Signs the session cookie that carries the forms' CSRF token (GONGSHI_SECRET_KEY).
     secret_key: str | None = field(default=None, repr=False)
+    # What one published source may hold and how it is fetched (GONGSHI_MAX_*, GONGSHI_FETCH_*).
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def archive_dir(self) -> Path:
@@ -37,6 +40,7 @@ class Settings:
             deadline_working_days=int(env.get("GONGSHI_DEADLINE_WORKING_DAYS") or 20),
             cache_type=env.get("GONGSHI_CACHE_TYPE") or "SimpleCache",
             secret_key=env.get("GONGSHI_SECRET_KEY") or None,
+            limits=_limits(env),
         )
         values.update(overrides)
         return cls(**values)
@@ -62,3 +66,14 @@ class Settings:
             finally:
                 os.unlink(tmp.name)
         return path.read_text(encoding="ascii").strip()
+
+
+def _limits(env: dict[str, str]) -> Limits:
+    """Limits from GONGSHI_<NAME> (max_rows → GONGSHI_MAX_ROWS); unset ones keep their defaults."""
+    values = {}
+    for f in fields(Limits):
+        text = env.get(f"GONGSHI_{f.name.upper()}")
+        if text:
+            kind = type(f.default)
+            values[f.name] = text.strip().lower() in {"1", "true", "yes"} if kind is bool else kind(text)
+    return Limits(**values)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-KINDS = ("checklist", "task", "result", "credit", "entity")
+KINDS = ("checklist", "task", "result", "credit", "entity", "draw")
 KIND_LABELS = {"checklist": "抽查事项清单", "task": "抽查计划/任务", "result": "抽查检查结果",
-               "credit": "信用信息", "entity": "检查对象名录"}
+               "credit": "信用信息", "entity": "检查对象名录", "draw": "抽取记录"}
 
 _USCC = ("统一社会信用代码", "社会信用代码", "信用代码", "统一社会信用代码/注册号", "统一代码", "USCC")
 _NAME = ("企业名称", "市场主体名称", "检查对象名称", "抽查市场主体名称", "名称", "主体名称", "单位名称",
@@ -106,6 +106,9 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "registration_authority": ("登记机关",),
         "former_names": ("曾用名", "历史名称"),
     },
+    # A draw record (抽取记录) is a JSON object, not a table: it has no headers. It is told apart
+    # by its "algorithm" field (ingest/draw.py, is_record).
+    "draw": {},
 }
 
 # Columns that name people and are never stored: inspectors are not published by name (DOMAIN.md).
@@ -121,6 +124,7 @@ SIGNATURE = {
     "credit": {"uscc", "name", "kind", "decided_on", "authority", "decision_no", "amount", "risk_class", "reason"},
     "entity": {"uscc", "name", "entity_type", "address", "industry", "established_on", "status",
                "registration_authority"},
+    "draw": set(),
 }
 
 _BRACKETED = re.compile(r"\([^()]*\)")

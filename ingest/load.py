@@ -20,10 +20,12 @@ from sqlalchemy import delete, distinct, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from gongshi.ingest.departments import DepartmentResolver
+from gongshi.ingest.errors import IngestError, Problem
 from gongshi.ingest.values import split_list
 from gongshi.store.models import (
     CheckItem,
     CreditEvent,
+    DrawRecord,
     EntityName,
     Finding,
     IngestRun,
@@ -40,6 +42,8 @@ from gongshi.store.models import (
 from gongshi.store.vocabulary import NO_PROBLEM_RESULTS, known_result
 
 BATCH = 2000
+TABLE_LABELS = {"check_item": "抽查事项", "task": "抽查任务", "plan": "抽查计划", "inspection": "抽查结果",
+                "credit_event": "信用信息", "market_entity": "市场主体", "draw_record": "抽取记录"}
 
 
 def _jsonable(value):
@@ -79,35 +83,40 @@ class Loader:
         self.departments = DepartmentResolver(session)
         self.changed: dict[str, set[int]] = defaultdict(set)
         self.counts: dict[str, Counter] = defaultdict(Counter)  # table → inserted/updated/unchanged/withdrawn
+        self._rows: dict[str, int | None] = {}  # natural key → the source row it was first met in
         self._tasks: dict[tuple, int] | None = None
         self._task_meta: dict[int, tuple[int | None, bool, int | None]] = {}
 
     # --- the generic upsert -----------------------------------------------------------------
 
     def upsert(self, model, items: list[tuple[str, dict, int | None]],
-               children: dict[str, object] | None = None) -> dict[str, tuple[int, str]]:
+               children: list | None = None) -> dict[str, tuple[int, str]]:
         """Insert, update or leave alone each (natural key, values, source row); returns
-        natural key → (id, 'inserted' | 'updated' | 'unchanged'). `children` (findings, departments)
-        count as part of the content: a corrected item list is a correction of its parent."""
+        natural key → (id, 'inserted' | 'updated' | 'unchanged'). `children` (findings, departments;
+        one entry per item) count as part of the content: a corrected item list is a correction
+        of its parent. A key met again in the same run is the same fact published twice: an exact
+        repeat is skipped, a repeat with other content refuses the file, naming both rows."""
         outcome: dict[str, tuple[int, str]] = {}
-        children = children or {}
-        hashes = {key: content_hash([values, children.get(key)]) for key, values, _ in items}
+        hashes = [content_hash([values, children[i] if children else None]) for i, (_, values, _) in enumerate(items)]
         existing = {
             key: (id_, old_hash)
             for id_, key, old_hash in self.session.execute(
-                select(model.id, model.natural_key, model.content_hash).where(model.natural_key.in_(list(hashes)))
-            )
+                select(model.id, model.natural_key, model.content_hash)
+                .where(model.natural_key.in_({key for key, _, _ in items})))
         }
         provenance = {"source_id": self.source.id, "ingest_run_id": self.run.id}
-        new_rows, changed_rows, seen = [], [], set()
-        for key, values, row in items:
-            if key in seen:
-                continue  # a later duplicate in the same batch: the first one stands
-            seen.add(key)
-            row_values = {**values, **provenance, "source_row": row, "natural_key": key, "content_hash": hashes[key]}
+        new_rows, changed_rows, first = [], [], {}
+        for (key, values, row), digest in zip(items, hashes):
+            if key in first or key in self._rows:
+                self._repeat(model, key, row, digest, first.get(key) or existing[key][1])
+                if key not in first:  # met in an earlier batch, so already in the store
+                    outcome[key] = (existing[key][0], "unchanged")
+                continue
+            first[key], self._rows[key] = digest, row
+            row_values = {**values, **provenance, "source_row": row, "natural_key": key, "content_hash": digest}
             if key not in existing:
                 new_rows.append(row_values)
-            elif existing[key][1] != hashes[key]:
+            elif existing[key][1] != digest:
                 changed_rows.append({**row_values, "id": existing[key][0]})
             else:
                 outcome[key] = (existing[key][0], "unchanged")
@@ -129,8 +138,14 @@ class Loader:
                 self.changed[table].add(id_)
         self.counts[table]["inserted"] += len(new_rows)
         self.counts[table]["updated"] += len(changed_rows)
-        self.counts[table]["unchanged"] += len(seen) - len(new_rows) - len(changed_rows)
+        self.counts[table]["unchanged"] += len(first) - len(new_rows) - len(changed_rows)
         return outcome
+
+    def _repeat(self, model, key: str, row: int | None, digest: str, first_digest: str) -> None:
+        if digest != first_digest:
+            label = TABLE_LABELS.get(model.__tablename__, model.__tablename__)
+            raise IngestError([Problem(self.source.name, row, None, None,
+                                       f"与第{self._rows[key]}行是同一条{label}，但内容不同：无法判断哪一行是对的")])
 
     def _snapshot(self, model, ids: list[int]) -> None:
         """Keep the superseded content, children included, in `revision`."""
@@ -230,6 +245,20 @@ class Loader:
                 names += [(id_, n, row) for n in r["former_names"]] + [(id_, values["name"], row)]
             self.record_names(names)
 
+    def load_draws(self, records: Iterable[dict]) -> None:
+        """Draw records, one per (task, directory, seed): a corrected record of the same draw
+        supersedes the old one, whose content stays in `revision`."""
+        items = []
+        for r in records:
+            params, directory = r["parameters"], r["directory"]
+            values = {"task_no": params.get("task_no"), "algorithm": r["algorithm"], "version": r["version"],
+                      "seed": r["seed"], "directory_name": directory.get("name"),
+                      "directory_sha256": directory["sha256"], "directory_rows": len(directory["usccs"]),
+                      "selected_count": len(r["selected"]), "record": r}
+            key = f"draw:{params.get('task_no') or ''}:{directory['sha256']}:{short_hash(r['seed'])}"
+            items.append((key, values, None))
+        self.upsert(DrawRecord, items)
+
     # --- checklists -------------------------------------------------------------------------
 
     def load_checklist(self, records: Iterable[dict]) -> None:
@@ -281,7 +310,7 @@ class Loader:
     def load_tasks(self, records: Iterable[dict]) -> None:
         plans: dict[tuple, tuple[int, str]] = {}
         for batch in batched(records, 500):
-            items, departments = [], {}
+            items, departments, names = [], {}, []
             for r in batch:
                 plan = r.pop("plan")
                 plan_ref = (plan["plan_no"], plan["name"], plan["year"])
@@ -290,8 +319,9 @@ class Loader:
                 plan_id, plan_no = plans[plan_ref]
                 key, values, depts = self._task_values(r, plan_id, plan_no, plan["year"])
                 items.append((key, values, r["row"]))
-                departments[key] = depts
-            outcome = self.upsert(Task, items, {k: [d["published_name"] for d in v] for k, v in departments.items()})
+                departments.setdefault(key, depts)
+                names.append([d["published_name"] for d in depts])
+            outcome = self.upsert(Task, items, names)
             self._replace_children(TaskDepartment, "task_id", outcome, departments)
             self._apply_to_inspections([id_ for id_, status in outcome.values() if status == "updated"])
         self._tasks = None
@@ -376,16 +406,17 @@ class Loader:
         for batch in batched(inspections):
             refs = [r["entity"] for r in batch]
             entity_ids = self.ensure_entities(refs, [r["row"] for r in batch], [r["region"] for r in batch])
-            items, findings, authorities = [], {}, {}
+            items, children, findings, authorities = [], [], {}, {}
             for r, entity_id in zip(batch, entity_ids):
                 year = r["completed_on"].year if r["completed_on"] else None
                 task_id = self.task_for(r["task"], year, r["row"])
                 key = f"inspection:{task_id}:{entity_id}"
-                values, findings[key], authorities[key] = self._inspection_values(r, task_id, entity_id)
+                values, found, depts = self._inspection_values(r, task_id, entity_id)
                 items.append((key, values, r["row"]))
-            outcome = self.upsert(Inspection, items, {
-                k: [[[f["item"], f["result"]] for f in findings[k]], [d["published_name"] for d in authorities[k]]]
-                for k in findings})
+                children.append([[[f["item"], f["result"]] for f in found], [d["published_name"] for d in depts]])
+                findings.setdefault(key, found)
+                authorities.setdefault(key, depts)
+            outcome = self.upsert(Inspection, items, children)
             self._replace_children(Finding, "inspection_id", outcome, findings)
             self._replace_children(InspectionDepartment, "inspection_id", outcome, authorities)
 

@@ -208,7 +208,7 @@ def _integer(raw: object) -> int:
     text = v.clean_text(raw) or ""
     if not text.isdigit():
         raise v.ValueProblem("序号应为整数")
-    return int(text)
+    return v.bounded_count(text)
 
 
 _PAIR = re.compile(r"[:：]")

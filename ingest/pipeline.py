@@ -12,21 +12,21 @@ from pathlib import Path
 from sqlalchemy import select
 from tqdm import tqdm
 
+from gongshi.ingest import draw
 from gongshi.ingest.errors import IngestError, Problem
 from gongshi.ingest.fetch import Fetched, archive, fetch
 from gongshi.ingest.headers import KIND_LABELS, KINDS, detect_kind
-from gongshi.ingest.load import Loader, StagedInspections
+from gongshi.ingest.limits import Limits
+from gongshi.ingest.load import TABLE_LABELS, Loader, StagedInspections
 from gongshi.ingest.parse import map_headers, parse_rows
-from gongshi.ingest.readers import ReadError, detect_format, read_table
+from gongshi.ingest.readers import Table, detect_format, read_table
 from gongshi.store.db import Database
 from gongshi.store.models import IngestRun, Source, utcnow
 from gongshi.store.stats_upkeep import refresh as refresh_stats
 
 ARCHIVE_DIR = "archive"  # under the instance folder: raw files by sha256
 PRIMARY_TABLE = {"checklist": "check_item", "task": "task", "result": "inspection", "credit": "credit_event",
-                 "entity": "market_entity"}
-TABLE_LABELS = {"check_item": "抽查事项", "task": "抽查任务", "plan": "抽查计划", "inspection": "抽查结果",
-                "credit_event": "信用信息", "market_entity": "市场主体"}
+                 "entity": "market_entity", "draw": "draw_record"}
 
 
 @dataclass
@@ -51,6 +51,7 @@ class Report:
     notes: dict[str, list[str]] = field(default_factory=dict)
     side_effects: dict[str, int] = field(default_factory=dict)  # other tables' new rows
     source_id: int | None = None
+    run_id: int | None = None
     fetched: Fetched | None = None
 
     def summary(self) -> str:
@@ -73,23 +74,24 @@ class Report:
 
 
 def ingest(db: Database, uri: str, options: Options | None = None, *, instance_dir: Path,
-           default_deadline_days: int = 20, fetched: Fetched | None = None) -> Report:
+           default_deadline_days: int = 20, fetched: Fetched | None = None, limits: Limits | None = None) -> Report:
     """Load one source. Raises IngestError (nothing written) or FetchError. Fetches go through
     `instance_dir`, raw files are archived under its `archive/`; results whose source names no
-    publication deadline get `default_deadline_days` working days."""
+    publication deadline get `default_deadline_days` working days; a source beyond `limits` is refused."""
     options = options or Options()
     if options.kind and options.kind not in KINDS:
         raise IngestError([Problem(uri, None, None, options.kind, f"未知的文件类型，应为 {'/'.join(KINDS)}")])
     (instance_dir / ARCHIVE_DIR).mkdir(parents=True, exist_ok=True)
-    fetched = fetched or fetch(uri, work_dir=instance_dir)
+    limits = limits or Limits()
+    fetched = fetched or fetch(uri, work_dir=instance_dir, limits=limits)
     try:
-        return _ingest_fetched(db, instance_dir, default_deadline_days, fetched, options)
+        return _ingest_fetched(db, instance_dir, default_deadline_days, fetched, options, limits)
     finally:
         fetched.cleanup()
 
 
 def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int, fetched: Fetched,
-                    options: Options) -> Report:
+                    options: Options, limits: Limits) -> Report:
     report = Report(fetched.uri, fetched=fetched)
     with db.sessionmaker() as session:
         earlier = session.scalar(select(Source.id).where(Source.sha256 == fetched.sha256).limit(1))
@@ -97,10 +99,14 @@ def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int
         report.status, report.source_id = "unchanged", earlier
         return report
     file_format = detect_format(fetched.path, fetched.content_type)
-    try:
-        table = read_table(fetched.path, fetched.name, file_format)
-    except ReadError as exc:
-        raise IngestError([exc.problem]) from exc
+    # A draw record is read whole, so only a JSON file within the JSON limit may be one.
+    if options.kind == "draw" or (options.kind is None and file_format == "json"
+                                  and fetched.size <= limits.max_json_bytes and draw.is_record(fetched.path)):
+        report.kind, report.rows = "draw", 1
+        table = Table(fetched.name, "json", "utf-8", 0, [], None)
+        _load(db, instance_dir, default_deadline_days, fetched, options, table, "draw", [_draw_record(fetched)], report)
+        return report
+    table = read_table(fetched.path, fetched.name, file_format, limits)
     kind = options.kind or _detect(table)
     mapping, problems = map_headers(table, kind)
     if problems:
@@ -116,6 +122,18 @@ def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int
         report.notes = {"extras": [h for _, h in mapping.extras], "dropped": mapping.dropped}
         _load(db, instance_dir, default_deadline_days, fetched, options, table, kind, records, report)
     return report
+
+
+def _draw_record(fetched: Fetched) -> dict:
+    """A draw record, refused whole when it is malformed or its selection contradicts itself."""
+    try:
+        record = draw.load_record(fetched.path)
+        problems = draw.self_check(record)
+    except draw.DrawError as exc:
+        problems = exc.problems
+    if problems:
+        raise IngestError([Problem(fetched.name, None, None, None, p.removeprefix(f"{fetched.name}：")) for p in problems])
+    return record
 
 
 def _detect(table) -> str:
@@ -161,7 +179,8 @@ def _load(db, instance_dir, default_deadline_days, fetched, options, table, kind
                                    if t != PRIMARY_TABLE[kind] and c["inserted"]}
             run.notes = {**report.notes, "also_inserted": report.side_effects}
             report.changed = {k: set(v) for k, v in loader.changed.items()}
-            report.source_id = source.id
+            run.index_pending = IngestRun.id_ranges(report.changed)  # cleared once the index has them
+            report.source_id, report.run_id = source.id, run.id
             if options.dry_run:
                 report.status = "dry-run"
                 raise _DryRun
@@ -196,4 +215,5 @@ _LOADERS = {
     "result": Loader.load_results,
     "credit": Loader.load_credit,
     "entity": Loader.load_entities,
+    "draw": Loader.load_draws,
 }

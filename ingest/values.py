@@ -23,16 +23,25 @@ class ValueProblem(ValueError):
 
 # --- text -----------------------------------------------------------------------------------
 
-_SPACES = re.compile(r"[\s\u3000\u00a0\ufeff]+")
+_SPACES = re.compile(r"[\s\u3000\u00a0]+")
+# Characters that change how text around them is shown without being shown themselves: bidi
+# embeddings, overrides and isolates (U+202E turns "abc" into "cba" on screen), zero-width
+# spaces and joiners, the BOM, soft hyphens. A name holding them could pass for another name.
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]")
+
+# The largest integer a count column holds on every database (PostgreSQL's integer).
+MAX_COUNT = 2**31 - 1
 
 
 def clean_text(value: object) -> str | None:
-    """Published text with outer and repeated whitespace removed; empty cells become None."""
+    """Published text with invisible formatting characters removed and outer and repeated
+    whitespace collapsed; empty cells become None."""
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = _SPACES.sub(" ", str(value)).strip()
+    text = _SPACES.sub(" ", _INVISIBLE.sub("", str(value))).strip()
     return text or None
 
 
@@ -141,7 +150,7 @@ def parse_count(value: object) -> Count:
     if value is None or value == "":
         return Count(None, None)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Count(int(value), "exact")
+        return Count(bounded_count(value), "exact")
     text = unicodedata.normalize("NFKC", str(value)).strip()
     qualifier = "exact"
     for pattern, meaning in _COUNT_QUALIFIERS:
@@ -151,7 +160,18 @@ def parse_count(value: object) -> Count:
     m = re.fullmatch(r"(\d[\d,]*)\s*(户|家|个|批次|批|次|人)?", text)
     if not m:
         return Count(None, None)
-    return Count(int(m.group(1).replace(",", "")), qualifier)
+    return Count(bounded_count(m.group(1).replace(",", "")), qualifier)
+
+
+def bounded_count(value: object) -> int:
+    """A whole number of things, within what the store can hold."""
+    try:
+        number = int(value)
+    except (OverflowError, ValueError):  # infinity, NaN, or thousands of digits
+        raise ValueProblem("不是有效的数量") from None
+    if not 0 <= number <= MAX_COUNT:
+        raise ValueProblem(f"数量超出范围（0 至 {MAX_COUNT}）")
+    return number
 
 
 @dataclass(frozen=True)
@@ -167,7 +187,12 @@ def parse_ratio(value: object) -> Ratio:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         # Excel stores 15% as 0.15 when the cell is formatted as a percentage.
         number = Decimal(str(value))
-        return Ratio(number * 100 if number <= 1 else number)
+        if not number.is_finite():
+            raise ValueProblem("不是有效的比例")
+        number = number * 100 if number <= 1 else number
+        if not 0 <= number <= 100:
+            raise ValueProblem("抽取比例应在0至100%之间")
+        return Ratio(number)
     text = unicodedata.normalize("NFKC", str(value)).strip()
     if re.search(r"不设上限|不设|无上限|全覆盖", text):
         return Ratio(Decimal(100) if "全覆盖" in text else None, uncapped="全覆盖" not in text)
@@ -182,6 +207,10 @@ def parse_ratio(value: object) -> Ratio:
     if number > 100:
         raise ValueProblem("抽取比例超过100%")
     return Ratio(number)
+
+
+# Money columns are NUMERIC(16, 2): fourteen digits before the point.
+MAX_AMOUNT = Decimal(10) ** 14
 
 
 def parse_amount(value: object, header_unit: str = "元") -> Decimal | None:
@@ -202,8 +231,12 @@ def parse_amount(value: object, header_unit: str = "元") -> Decimal | None:
         except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
             raise ValueProblem("无法识别的金额") from None
         unit = {"万": "万元", "万元": "万元", "元": "元"}.get(m.group(2) or "", header_unit)
+    if not number.is_finite():
+        raise ValueProblem("无法识别的金额")
     if unit == "万元":
         number *= 10000
+    if abs(number) >= MAX_AMOUNT:
+        raise ValueProblem(f"金额超出范围（不超过 {MAX_AMOUNT} 元）")
     return number.quantize(Decimal("0.01"))
 
 

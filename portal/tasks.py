@@ -1,7 +1,9 @@
 """Task and plan pages: every published field, planned against inspected, and the results."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+import json
+
+from flask import Blueprint, Response, abort, render_template
 
 from gongshi.api.context import get_db
 from gongshi.portal import charts
@@ -34,10 +36,23 @@ def task(task_no: str):
         results = pages.task_results(session, t.id)
         inspected = page_or_404(pages.task_inspections(session, t.id, page_arg(), PER_PAGE))
         source = queries.sources(session, [t.source_id])[t.source_id]
+        draws = pages.task_draws(session, t.task_no)
     chart = charts.bars("chart-results", "检查结果分布", "检查结果", [r for r, _ in results],
                         {"户数": [n for _, n in results]}, "户") if results else None
     return render_template("task.html", task=t, progress=progress, results=results, inspected=inspected,
-                           source=source, chart=chart)
+                           source=source, chart=chart, draws=draws)
+
+
+@bp.get("/tasks/<task_no>/draws/<int:draw_id>.json")
+def task_draw(task_no: str, draw_id: int):
+    """A draw record as published, to re-run with `gongshi draw --verify`."""
+    with get_db().session() as session:
+        record = pages.task_draw(session, task_no, draw_id)
+        if record is None:
+            abort(404, description="没有这份抽取记录。")
+        body = json.dumps(record.record, ensure_ascii=False, indent=1) + "\n"
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename=draw-{draw_id}.json"})
 
 
 @bp.get("/tasks/<task_no>.csv")

@@ -5,7 +5,7 @@ can change. `search()` raises QueryError with a Chinese message for a bad query,
 subclass SearchUnavailable when no index has been built yet (`gongshi index --rebuild`).
 """
 from gongshi.search.engine import MAX_RESULTS, Hit, QueryError, SearchResult, SearchUnavailable, search
-from gongshi.search.index import Drift, check, index_all, update
+from gongshi.search.index import Drift, check, index_all, remove_orphans, repair, update
 
 __all__ = ["Drift", "Hit", "MAX_RESULTS", "QueryError", "SearchResult", "SearchUnavailable", "check", "index_all",
-           "search", "update"]
+           "remove_orphans", "repair", "search", "update"]

@@ -14,10 +14,14 @@ writes its segments with search.build, in two processes.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import shutil
 import threading
 import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +37,7 @@ from gongshi.search.text import TermsTokenizer
 from gongshi.store.db import Database
 
 POINTER = "CURRENT"
+BUILDING = "BUILDING"  # in a version folder while a rebuild writes it (locked by that process)
 # The layout of the documents and their terms; an index of another layout must be rebuilt.
 # 2: code prefixes at search.text.CODE_PREFIXES, other text as bigrams, codes in the check column.
 FORMAT, FORMAT_FILE = "2", "FORMAT"
@@ -86,9 +91,49 @@ def _open_current(index_dir: Path) -> tuple[str, whoosh_index.Index]:
 
 
 def _remove_old_versions(index_dir: Path, keep: set[str]) -> None:
-    for path in index_dir.iterdir():
-        if path.is_dir() and path.name.startswith("v") and path.name not in keep:
+    for path in _versions(index_dir):
+        if path.name not in keep and not _building_now(path):
             shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_orphans(index_dir: Path) -> list[str]:
+    """Remove the folders of rebuilds that died before they finished (killed, crashed): each
+    still has its BUILDING file, whose lock no live process holds. Returns their names."""
+    removed = []
+    for path in _versions(index_dir):
+        pointer = read_pointer(index_dir)
+        if (path / BUILDING).exists() and not _building_now(path) and (pointer is None or pointer[0] != path.name):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
+
+
+def _versions(index_dir: Path) -> list[Path]:
+    return [p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("v")] if index_dir.is_dir() else []
+
+
+def _building_now(path: Path) -> bool:
+    """Whether a live process is writing this version (it holds the lock on its BUILDING file)."""
+    try:
+        with (path / BUILDING).open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except FileNotFoundError:
+        return False
+    except BlockingIOError:
+        return True
+    return False
+
+
+@contextmanager
+def _build_lock(path: Path) -> Iterator[None]:
+    """Marks `path` as being written for as long as this process lives in the block: the lock
+    goes with the process, so a killed rebuild leaves a BUILDING file nobody holds."""
+    with (path / BUILDING).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            (path / BUILDING).unlink(missing_ok=True)
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -96,10 +141,19 @@ def _remove_old_versions(index_dir: Path, keep: set[str]) -> None:
 def index_all(db: Database, index_dir: Path, progress: bool = False) -> int:
     """Rebuild every document into a new directory, then switch the pointer to it."""
     index_dir.mkdir(parents=True, exist_ok=True)
+    remove_orphans(index_dir)
     previous = read_pointer(index_dir)
     version = f"v{dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
     path = index_dir / version
     path.mkdir()
+    with _build_lock(path):
+        total = _build(db, path, progress)
+        _write_pointer(index_dir, version, 0)
+    _remove_old_versions(index_dir, {version, previous[0] if previous else version})
+    return total
+
+
+def _build(db: Database, path: Path, progress: bool) -> int:
     ix = whoosh_index.create_in(str(path), schema())
     (path / FORMAT_FILE).write_text(FORMAT)
     with db.session() as session:
@@ -116,8 +170,6 @@ def index_all(db: Database, index_dir: Path, progress: bool = False) -> int:
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise
-    _write_pointer(index_dir, version, 0)
-    _remove_old_versions(index_dir, {version, previous[0] if previous else version})
     return total
 
 
@@ -153,6 +205,18 @@ def update(db: Database, index_dir: Path, changed: dict[str, set[int]]) -> int:
 
 
 # --- checking -------------------------------------------------------------------------------
+
+def repair(db: Database, index_dir: Path, drift: "Drift") -> int:
+    """Rewrite or delete exactly the documents `check` found missing, extra or stale (a whole
+    rebuild when there is no usable index); returns how many documents were written."""
+    if drift.version is None:
+        return index_all(db, index_dir)
+    changed: dict[str, set[int]] = defaultdict(set)
+    for did in drift.missing + drift.extra + drift.stale:
+        kind, _, row_id = did.partition(":")
+        changed[source.MODELS[kind].__tablename__].add(int(row_id))
+    return update(db, index_dir, changed)
+
 
 @dataclass
 class Drift:

@@ -97,8 +97,32 @@ class IngestRun(Base):
     withdrawn: Mapped[int] = mapped_column(default=0)
     # Published columns the ingest did not recognise, and those it dropped (inspector names).
     notes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The rows whose search documents this run changed, as id ranges ({table: [[first, last], …]}),
+    # kept until the index update has finished: a run killed between its commit and the end of
+    # its index update is replayed from here (gongshi.service.replay_index).
+    index_pending: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     source: Mapped[Source] = relationship()
+
+    @staticmethod
+    def id_ranges(changed: dict[str, set[int]]) -> dict[str, list[list[int]]]:
+        """{table: ids} as runs of consecutive ids: a load's new rows are few ranges, not millions of ids."""
+        out: dict[str, list[list[int]]] = {}
+        for table, ids in changed.items():
+            ranges: list[list[int]] = []
+            for id_ in sorted(ids):
+                if ranges and ranges[-1][1] == id_ - 1:
+                    ranges[-1][1] = id_
+                else:
+                    ranges.append([id_, id_])
+            if ranges:
+                out[table] = ranges
+        return out
+
+    @property
+    def pending_ids(self) -> dict[str, set[int]]:
+        return {table: {i for first, last in ranges for i in range(first, last + 1)}
+                for table, ranges in (self.index_pending or {}).items()}
 
 
 class SourceFeed(Base):
@@ -306,6 +330,25 @@ class TaskDepartment(Base):
     department: Mapped[Department] = relationship()
 
 
+class DrawRecord(Provenance, Base):
+    """A published draw record (抽取记录) made by `gongshi draw`: the seed, the directory's
+    fingerprint and the selection, so that anyone can re-run the draw (ingest/draw.py). Linked to
+    its task by the published task number, which may be loaded before or after the record."""
+
+    __tablename__ = "draw_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_no: Mapped[str | None] = mapped_column(String(80), index=True)
+    algorithm: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int]
+    seed: Mapped[str]
+    directory_name: Mapped[str | None]
+    directory_sha256: Mapped[str] = mapped_column(String(64))
+    directory_rows: Mapped[int]
+    selected_count: Mapped[int]
+    record: Mapped[dict[str, Any]]  # the record as published: downloaded and re-verified as is
+
+
 # --- entities, inspections, credit ----------------------------------------------------------
 
 
@@ -435,6 +478,7 @@ FACT_TABLES: dict[str, type[Base]] = {
     "market_entity": MarketEntity,
     "inspection": Inspection,
     "credit_event": CreditEvent,
+    "draw_record": DrawRecord,
 }
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import distinct, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from gongshi.store import queries, stats
 from gongshi.store.models import (
     CheckItem,
     Department,
+    DrawRecord,
     Finding,
     Inspection,
     MarketEntity,
@@ -205,3 +206,13 @@ def check_item_changes(session: Session, department_id: int | None = None, limit
 def stat_years(session: Session) -> list[int]:
     """Years with statistics, newest first."""
     return list(session.scalars(select(StatTaskGroup.year).distinct().order_by(StatTaskGroup.year.desc())))
+
+
+def task_draws(session: Session, task_no: str) -> list[DrawRecord]:
+    """A task's published draw records, without their bodies (a directory's USCCs can be large)."""
+    return list(session.scalars(select(DrawRecord).where(DrawRecord.task_no == task_no)
+                                .options(defer(DrawRecord.record)).order_by(DrawRecord.id)))
+
+
+def task_draw(session: Session, task_no: str, draw_id: int) -> DrawRecord | None:
+    return session.scalar(select(DrawRecord).where(DrawRecord.id == draw_id, DrawRecord.task_no == task_no))

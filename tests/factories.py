@@ -66,6 +66,6 @@ def excel_date(d: dt.date) -> int:
 
 
 def ingest(db, settings, uri: str, options=None):
-    """The ingest alone (no index update), with the test's instance folder and default deadline."""
+    """The ingest alone (no index update), with the test's instance folder, default deadline and limits."""
     return pipeline.ingest(db, uri, options, instance_dir=settings.instance_dir,
-                           default_deadline_days=settings.deadline_working_days)
+                           default_deadline_days=settings.deadline_working_days, limits=settings.limits)
