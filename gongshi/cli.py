@@ -16,7 +16,7 @@ from gongshi.ingest.fetch import FetchError, fetch, is_url
 from gongshi.ingest.headers import KINDS
 from gongshi.ingest.pipeline import Options, Report
 from gongshi.service import ingest_and_index, rebuild_index, repair_index, replay_index
-from gongshi.store.db import Database
+from gongshi.store.db import Database, DriverMissing
 from gongshi.store.models import SourceFeed, utcnow
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
@@ -24,7 +24,10 @@ SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 
 def _open(settings: Settings) -> Database:
     settings.ensure_dirs()
-    db = Database(settings.database_url)
+    try:
+        db = Database(settings.database_url)
+    except DriverMissing as exc:
+        raise click.ClickException(str(exc)) from exc
     db.upgrade()
     return db
 
@@ -45,17 +48,20 @@ def main(ctx: click.Context) -> None:
 @click.option("--plan-name", help="文件没有计划列时所属的抽查计划名称 / plan the tasks belong to")
 @click.option("--year", type=int, help="计划年度 / plan year")
 @click.option("--publisher", help="发布单位 / publishing department")
+@click.option("--region", help="未写明地区的机关所在行政区划（代码或名称，默认取发布单位所在地）/ "
+                               "region of authorities named without one (code or name; default: the publisher's)")
 @click.option("--deadline-days", type=int, help="结果公示时限（工作日）/ publication deadline in working days")
 @click.option("--dry-run", is_flag=True, help="只检查不写入 / validate and count, write nothing")
 @click.pass_obj
-def ingest_command(settings: Settings, sources, kind, plan_name, year, publisher, deadline_days, dry_run) -> None:
+def ingest_command(settings: Settings, sources, kind, plan_name, year, publisher, region, deadline_days,
+                   dry_run) -> None:
     """导入公示文件（本地路径或 http(s) 地址）/ ingest published files (paths or URLs).
 
     每个文件一个事务：任何一行有误则整个文件不写入，并列出全部问题。
     One transaction per file: any invalid row refuses the whole file and lists every problem.
     """
     db = _open(settings)
-    options = Options(kind=kind, plan_name=plan_name, year=year, publisher=publisher,
+    options = Options(kind=kind, plan_name=plan_name, year=year, publisher=publisher, region=region,
                       deadline_working_days=deadline_days, dry_run=dry_run, progress=sys.stderr.isatty())
     failed = 0
     for source in sources:
@@ -145,7 +151,8 @@ def _pull_one(db: Database, settings: Settings, entry: dict) -> bool:
         feed = session.scalar(select(SourceFeed).where(SourceFeed.url == url))
         validators = (feed.etag, feed.last_modified) if feed else (None, None)
     options = Options(kind=entry.get("kind"), plan_name=entry.get("plan_name"), year=entry.get("year"),
-                      publisher=entry.get("publisher"), deadline_working_days=entry.get("deadline_working_days"))
+                      publisher=entry.get("publisher"), region=entry.get("region"),
+                      deadline_working_days=entry.get("deadline_working_days"))
     fetched = None
     try:
         fetched = fetch(url, etag=validators[0], last_modified=validators[1], work_dir=settings.instance_dir,
@@ -232,9 +239,9 @@ def draw_command(directory_path, count, ratio, seed, exclude_path, stratify_by, 
             _verify_draw(record_path, directory_path)
         else:
             _make_draw(directory_path, count, ratio, seed, exclude_path, stratify_by, task_no, out_path)
-    except draw.DrawError as exc:
+    except (draw.DrawError, IngestError) as exc:  # a directory file the reader refuses as it streams
         for problem in exc.problems:
-            click.echo(problem, err=True)
+            click.echo(str(problem), err=True)
         sys.exit(1)
 
 

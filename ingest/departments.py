@@ -1,7 +1,8 @@
-"""Naming departments: a published authority name → the canonical department and its region.
+"""Naming departments: a published authority name → its department kind and its office (机关).
 
-"南通市崇川区市场监督管理局" is 市场监督管理局 in 320602; "农村农业" is 农业农村局; "国家税务总局
-南通市税务局" is 税务局 in 320600. A name that matches nothing becomes a new department marked
+"南通市崇川区市场监督管理局" is the kind 市场监督管理局 and the office of 320602; "农村农业" is
+农业农村局; "省市场监管局" in a file published by the Jiangsu province is 江苏省市场监督管理局
+(store/offices.py reads the names). A name that matches no kind becomes a new department marked
 unrecognised (so no published fact is refused or lost for it), to be aliased later.
 """
 from __future__ import annotations
@@ -12,78 +13,48 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gongshi.store.models import Department, DepartmentAlias, Region
+from gongshi.ingest.errors import IngestError, Problem
+from gongshi.store.models import Department, DepartmentAlias
+from gongshi.store.offices import NameReader, OfficeCache
 from gongshi.store.vocabulary import fold
 
 _LEVEL_PREFIX = re.compile(r"^(省|市|县|区|州|旗|本级)")
-_NATIONAL_PREFIX = ("国家税务总局", "中华人民共和国", "中国")
-# Subordinate units named after the department ("…市场监督管理局综合执法支队").
-_UNIT_SUFFIX = re.compile(r"(分局|支队|大队|中队|总队|执法局|稽查局|所|办公室|处|科|站)$")
 
 
 @dataclass(frozen=True)
 class Resolved:
     department_id: int
+    office_id: int
     region_code: str | None
     published: str
 
 
 class DepartmentResolver:
-    """Resolves names against the alias table; caches within one ingest (one session)."""
+    """Resolves names within one ingest (one session), placing names without a region in
+    `context` (a region code: the file's `--region`, else its publisher's region)."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, *, region: str | None = None, publisher: str | None = None):
         self.session = session
-        self.aliases = {fold(a): d for a, d in session.execute(select(DepartmentAlias.alias, DepartmentAlias.department_id))}
-        # Longest names first, so 南通市崇川区 is read before 南通市; 南通 alone is accepted too.
-        names: list[tuple[str, str]] = []
-        for code, name in session.execute(select(Region.code, Region.name)):
-            names.append((name, code))
-            short = re.sub(r"(省|市|区|县)$", "", name)
-            if len(short) >= 2:
-                names.append((short, code))
-        self.region_names = sorted(names, key=lambda p: -len(p[0]))
+        self.reader = NameReader(session)
+        self.offices = OfficeCache(session, self.reader)
+        self.context = self.reader.region_of(region or publisher)
+        if region and self.context is None:
+            raise IngestError([Problem("--region", None, None, region, "未知的行政区划（应为 GB/T 2260 代码或名称）")])
+        self.names = dict(session.execute(select(Department.id, Department.name)).all())
         self.cache: dict[str, Resolved] = {}
 
     def resolve(self, published: str) -> Resolved:
         cached = self.cache.get(published)
         if cached:
             return cached
-        text, region = self._strip_regions(fold(published))
-        dept_id = self._match(text)
+        reading = self.reader.read(published, self.context)
+        dept_id = reading.department_id
         if dept_id is None:
-            dept_id = self._create(text or fold(published))
-        resolved = Resolved(dept_id, region, published)
+            dept_id = self._create(reading.body or fold(published))
+        office_id = self.offices.office_id(dept_id, self.names[dept_id], reading.region_code, published)
+        resolved = Resolved(dept_id, office_id, reading.region_code, published)
         self.cache[published] = resolved
         return resolved
-
-    def _strip_regions(self, text: str) -> tuple[str, str | None]:
-        for prefix in _NATIONAL_PREFIX:
-            text = text.removeprefix(prefix)
-        region = None
-        changed = True
-        while changed:
-            changed = False
-            for name, code in self.region_names:
-                if text.startswith(name) and len(text) > len(name):
-                    text, region, changed = text[len(name):], code, True
-                    break
-        return text, region
-
-    def _match(self, text: str) -> int | None:
-        candidates = [text, _LEVEL_PREFIX.sub("", text)]
-        for candidate in list(candidates):
-            trimmed = candidate
-            while (shorter := _UNIT_SUFFIX.sub("", trimmed)) != trimmed:
-                trimmed = shorter
-                candidates.append(trimmed)
-        for candidate in candidates:
-            if candidate in self.aliases:
-                return self.aliases[candidate]
-        # Longest alias of 3+ characters inside the name ("…市场监督管理局综合执法支队").
-        inside = [a for a in self.aliases if len(a) >= 3 and a in text]
-        if inside:
-            return self.aliases[max(inside, key=len)]
-        return None
 
     def _create(self, name: str) -> int:
         name = _LEVEL_PREFIX.sub("", name) or name
@@ -91,5 +62,6 @@ class DepartmentResolver:
         self.session.add(dept)
         self.session.flush()
         self.session.add(DepartmentAlias(alias=name[:64], department_id=dept.id))
-        self.aliases[name] = dept.id
+        self.reader.aliases[name] = dept.id
+        self.names[dept.id] = dept.name
         return dept.id

@@ -74,18 +74,22 @@ def batched(items: Iterable, size: int = BATCH) -> Iterator[list]:
         yield batch
 
 
+OFFICE_COLUMNS = frozenset({"office_id", "lead_office_id"})
+
+
 class Loader:
     """Loads the records of one source; counts what it did and which ids changed."""
 
     def __init__(self, session: Session, source: Source, run: IngestRun, default_deadline_days: int):
         self.session, self.source, self.run = session, source, run
         self.default_deadline_days = default_deadline_days
-        self.departments = DepartmentResolver(session)
+        self.departments = DepartmentResolver(session, region=source.region_code, publisher=source.publisher)
+        source.region_code = self.departments.context
         self.changed: dict[str, set[int]] = defaultdict(set)
         self.counts: dict[str, Counter] = defaultdict(Counter)  # table → inserted/updated/unchanged/withdrawn
         self._rows: dict[str, int | None] = {}  # natural key → the source row it was first met in
         self._tasks: dict[tuple, int] | None = None
-        self._task_meta: dict[int, tuple[int | None, bool, int | None]] = {}
+        self._task_meta: dict[int, tuple[int | None, int | None, bool, int | None]] = {}
 
     # --- the generic upsert -----------------------------------------------------------------
 
@@ -97,7 +101,10 @@ class Loader:
         of its parent. A key met again in the same run is the same fact published twice: an exact
         repeat is skipped, a repeat with other content refuses the file, naming both rows."""
         outcome: dict[str, tuple[int, str]] = {}
-        hashes = [content_hash([values, children[i] if children else None]) for i, (_, values, _) in enumerate(items)]
+        # Offices are read from the published names, which are hashed: an office id alone is no
+        # change of content (and stores migrated to offices re-ingest their files unchanged).
+        hashes = [content_hash([{k: v for k, v in values.items() if k not in OFFICE_COLUMNS},
+                                children[i] if children else None]) for i, (_, values, _) in enumerate(items)]
         existing = {
             key: (id_, old_hash)
             for id_, key, old_hash in self.session.execute(
@@ -334,10 +341,16 @@ class Loader:
         authorities = (select(func.count(distinct(InspectionDepartment.department_id)))
                        .where(InspectionDepartment.inspection_id == Inspection.id).scalar_subquery())
         task = select(Task).where(Task.id == Inspection.task_id).subquery()
+        lead = select(task.c.lead_department_id).scalar_subquery()
+        own_office = (select(InspectionDepartment.office_id)
+                      .where(InspectionDepartment.inspection_id == Inspection.id,
+                             InspectionDepartment.department_id == lead)
+                      .order_by(InspectionDepartment.position).limit(1).scalar_subquery())
         self.session.execute(
             update(Inspection).where(Inspection.task_id.in_(task_ids)).values(
-                lead_department_id=func.coalesce(select(task.c.lead_department_id).scalar_subquery(),
-                                                 Inspection.lead_department_id),
+                lead_department_id=func.coalesce(lead, Inspection.lead_department_id),
+                lead_office_id=func.coalesce(own_office, select(task.c.lead_office_id).scalar_subquery(),
+                                             Inspection.lead_office_id),
                 joint=or_(select(task.c.joint).scalar_subquery(), authorities > 1)))
         self.changed["inspection"].update(
             self.session.scalars(select(Inspection.id).where(Inspection.task_id.in_(task_ids))))
@@ -359,10 +372,12 @@ class Loader:
                 continue
             seen.add(resolved.department_id)
             depts.append({"position": position, "department_id": resolved.department_id,
-                          "role": "lead" if not depts else "partner", "published_name": name})
+                          "office_id": resolved.office_id, "role": "lead" if not depts else "partner",
+                          "published_name": name})
         year = year or (r["deadline"].year if r.get("deadline") else None)
         values = {**r, "plan_id": plan_id, "task_no": task_no, "task_no_published": published, "year": year,
-                  "lead_department_id": depts[0]["department_id"] if depts else None, "joint": len(depts) > 1,
+                  "lead_department_id": depts[0]["department_id"] if depts else None,
+                  "lead_office_id": depts[0]["office_id"] if depts else None, "joint": len(depts) > 1,
                   "deadline_working_days": self.source.deadline_working_days}
         return key, values, depts
 
@@ -372,12 +387,12 @@ class Loader:
         if self._tasks is None:
             self._tasks = {}
             rows = self.session.execute(select(Task.id, Task.task_no, Task.name, Task.year, Task.lead_department_id,
-                                               Task.joint, Task.deadline_working_days))
-            for id_, task_no, name, year, lead, joint, days in rows:
+                                               Task.lead_office_id, Task.joint, Task.deadline_working_days))
+            for id_, task_no, name, year, lead, lead_office, joint, days in rows:
                 self._tasks[("no", task_no)] = id_
                 self._tasks.setdefault(("name", name), id_)
                 self._tasks[("name", name, year)] = id_
-                self._task_meta[id_] = (lead, joint, days)
+                self._task_meta[id_] = (lead, lead_office, joint, days)
         return self._tasks
 
     def task_for(self, ref: dict, year: int | None, row: int | None) -> int:
@@ -399,7 +414,7 @@ class Loader:
         id_ = self.upsert(Task, [(key, values, row)])[key][0]
         index[("no", values["task_no"])] = id_
         index[("name", values["name"])] = index[("name", values["name"], year)] = id_
-        self._task_meta[id_] = (None, False, None)
+        self._task_meta[id_] = (None, None, False, None)
         return id_
 
     def load_results(self, inspections: Iterable[dict]) -> None:
@@ -421,12 +436,16 @@ class Loader:
             self._replace_children(InspectionDepartment, "inspection_id", outcome, authorities)
 
     def _inspection_values(self, r: dict, task_id: int, entity_id: int):
-        lead, task_joint, task_days = self._task_meta.get(task_id, (None, False, None))
+        lead, lead_office, task_joint, task_days = self._task_meta.get(task_id, (None, None, False, None))
         depts = []
         for position, name in enumerate(r["authorities"]):
             resolved = self.departments.resolve(name)
             depts.append({"position": position, "department_id": resolved.department_id,
-                          "published_name": name, "region_code": resolved.region_code})
+                          "office_id": resolved.office_id, "published_name": name,
+                          "region_code": resolved.region_code})
+        lead = lead or (depts[0]["department_id"] if depts else None)
+        # The lead kind's office among the authorities did the work: a county office under a city's task.
+        own = [d["office_id"] for d in depts if d["department_id"] == lead]
         findings, results = [], []
         for position, (item, result, row) in enumerate(r["findings"]):
             known = known_result(result)
@@ -440,7 +459,7 @@ class Loader:
             "published_on": r["published_on"],
             "deadline_working_days": task_days or self.source.deadline_working_days or self.default_deadline_days,
             "authorities_text": r["authorities_text"],
-            "lead_department_id": lead or (depts[0]["department_id"] if depts else None),
+            "lead_department_id": lead, "lead_office_id": own[0] if own else lead_office,
             "joint": task_joint or len({d["department_id"] for d in depts}) > 1,
             "problems_found": problems, "result_text": "；".join(results) or None,
             "follow_up": r["follow_up"], "region_code": r["region"] or (depts[0]["region_code"] if depts else None),
@@ -469,6 +488,7 @@ class Loader:
                                             "extras")}
                 values |= {"entity_id": entity_id,
                            "department_id": resolved.department_id if resolved else None,
+                           "office_id": resolved.office_id if resolved else None,
                            "authority_region_code": resolved.region_code if resolved else None}
                 items.append((key, values, r["row"]))
             self.upsert(CreditEvent, items)

@@ -35,6 +35,7 @@ class Options:
     plan_name: str | None = None
     year: int | None = None
     publisher: str | None = None
+    region: str | None = None  # where names without a region are placed (code or name)
     deadline_working_days: int | None = None
     dry_run: bool = False
     progress: bool = False
@@ -158,7 +159,7 @@ def _load(db, instance_dir, default_deadline_days, fetched, options, table, kind
             source = Source(
                 uri=fetched.uri, name=fetched.name, sha256=fetched.sha256, size=fetched.size,
                 fetched_at=fetched.fetched_at, kind=kind, file_format=table.file_format, encoding=table.encoding,
-                publisher=options.publisher, etag=fetched.etag, last_modified=fetched.last_modified,
+                publisher=options.publisher, region_code=options.region, etag=fetched.etag, last_modified=fetched.last_modified,
                 archive_path="", deadline_working_days=options.deadline_working_days,
             )
             session.add(source)

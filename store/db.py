@@ -8,9 +8,14 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class DriverMissing(RuntimeError):
+    """The database URL names a driver that is not installed."""
 
 
 def make_engine(url: str) -> Engine:
@@ -34,7 +39,13 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:  # the PostgreSQL driver is an optional extra
+        raise DriverMissing(f"数据库地址 {make_url(url).render_as_string()} 需要驱动 {exc.name}，但未安装。"
+                            "PostgreSQL 请安装 pip install 'gongshi[postgres]'，并使用 postgresql+psycopg:// 地址"
+                            f" / the database driver {exc.name} is not installed: pip install 'gongshi[postgres]'"
+                            " and use a postgresql+psycopg:// URL") from exc
 
 
 def alembic_config(url: str) -> Config:

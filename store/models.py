@@ -78,6 +78,8 @@ class Source(Base):
     archive_path: Mapped[str]  # relative to the instance folder
     # Publication deadline (公示时限) in working days that applies to this source's results.
     deadline_working_days: Mapped[int | None]
+    # Where names without a region are placed: `--region`, else the publisher's region.
+    region_code: Mapped[str | None] = mapped_column(String(6))
 
 
 class IngestRun(Base):
@@ -186,8 +188,8 @@ class Region(Base):
 class Department(Base):
     """A kind of inspecting department (部门 / 检查主体 / 抽查机关), e.g. 市场监督管理局.
 
-    Regional offices of the same kind (南通市市场监督管理局, 崇川区市场监督管理局) are one
-    department; the office's region is kept where the department is named on a fact.
+    A kind only groups offices (`Office`): 南通市市场监督管理局 and 如皋市市场监督管理局 are two
+    offices of this one kind.
     """
 
     __tablename__ = "department"
@@ -210,6 +212,27 @@ class DepartmentAlias(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
 
     department: Mapped[Department] = relationship(back_populates="aliases")
+
+
+class Office(Base):
+    """An office (机关): a department kind in one region at one level (省/市/县), e.g.
+    如皋市市场监督管理局. Plans, draws, results and the 附件3 form belong to offices.
+
+    A name that cannot be placed in a region is an office of its own with `placed` False and no
+    region: flagged, never merged into another office (store/offices.py reads the names)."""
+
+    __tablename__ = "office"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(unique=True)  # "kind id:region code", or "kind id:?name" when unplaced
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"), index=True)
+    level: Mapped[str | None] = mapped_column(String(4))  # 省, 市, 县 (the region's)
+    name: Mapped[str]  # 南通市市场监督管理局; an unplaced office's name as published
+    placed: Mapped[bool]
+
+    department: Mapped[Department] = relationship()
+    region: Mapped[Region | None] = relationship()
 
 
 # --- checklists, plans, tasks ---------------------------------------------------------------
@@ -293,6 +316,7 @@ class Task(Provenance, Base):
     body_text: Mapped[str | None]  # 检查主体 / 发起部门 as published
     partners_text: Mapped[str | None]  # 联合检查部门 as published
     lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    lead_office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
     joint: Mapped[bool] = mapped_column(default=False)
     field: Mapped[str | None]  # 抽查领域
     method: Mapped[str | None]
@@ -311,6 +335,7 @@ class Task(Provenance, Base):
 
     plan: Mapped[Plan | None] = relationship(back_populates="tasks")
     lead_department: Mapped[Department | None] = relationship()
+    lead_office: Mapped[Office | None] = relationship()
     departments: Mapped[list[TaskDepartment]] = relationship(
         order_by="TaskDepartment.position", cascade="all, delete-orphan"
     )
@@ -324,10 +349,12 @@ class TaskDepartment(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), primary_key=True)
     position: Mapped[int] = mapped_column(primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
     role: Mapped[str] = mapped_column(String(8))  # lead, partner
     published_name: Mapped[str]
 
     department: Mapped[Department] = relationship()
+    office: Mapped[Office | None] = relationship()
 
 
 class DrawRecord(Provenance, Base):
@@ -402,6 +429,8 @@ class Inspection(Provenance, Base):
     deadline_working_days: Mapped[int | None]
     authorities_text: Mapped[str | None]  # 抽查机关 as published
     lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    # The office that carried it out for the lead kind (a county office under a city's task).
+    lead_office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
     joint: Mapped[bool] = mapped_column(default=False)
     # At least one item result other than 未发现问题 / 未发现开展本次抽查涉及的经营活动.
     problems_found: Mapped[bool] = mapped_column(default=False)
@@ -413,6 +442,7 @@ class Inspection(Provenance, Base):
     entity: Mapped[MarketEntity] = relationship()
     task: Mapped[Task] = relationship()
     lead_department: Mapped[Department | None] = relationship()
+    lead_office: Mapped[Office | None] = relationship()
     findings: Mapped[list[Finding]] = relationship(order_by="Finding.position", cascade="all, delete-orphan")
     departments: Mapped[list[InspectionDepartment]] = relationship(
         order_by="InspectionDepartment.position", cascade="all, delete-orphan"
@@ -440,10 +470,12 @@ class InspectionDepartment(Base):
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id"), primary_key=True)
     position: Mapped[int] = mapped_column(primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
     published_name: Mapped[str]
     region_code: Mapped[str | None] = mapped_column(String(6))
 
     department: Mapped[Department] = relationship()
+    office: Mapped[Office | None] = relationship()
 
 
 class CreditEvent(Provenance, Base):
@@ -459,6 +491,7 @@ class CreditEvent(Provenance, Base):
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
     authority_text: Mapped[str | None]
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)  # 决定机关
     authority_region_code: Mapped[str | None] = mapped_column(String(6))
     reason: Mapped[str | None]
     decision_no: Mapped[str | None]
@@ -469,6 +502,7 @@ class CreditEvent(Provenance, Base):
 
     entity: Mapped[MarketEntity] = relationship()
     department: Mapped[Department | None] = relationship()
+    office: Mapped[Office | None] = relationship()
 
 
 FACT_TABLES: dict[str, type[Base]] = {

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
+from gongshi.store import vocabulary
 from gongshi.store.models import (
     Department,
     MarketEntity,
@@ -43,7 +44,7 @@ __all__ = ["DEFINITIONS", "DEFAULT_DEADLINE_DAYS", "JOINT_TARGET", "SYSTEM", "JO
            "TOTAL", "Attachment3Row", "PlanRow", "coverage", "headline", "latest_year", "attachment3", "planned_vs_actual",
            "plan_status", "burden", "directory_coverage", "never_drawn", "credit_link"]
 
-RISK_CLASSES = ("A", "B", "C", "D", "")  # '' for entities never classified
+RISK_CLASSES = (*vocabulary.RISK_CLASSES, "")  # '' for entities never classified
 # Published columns (kept in a task's extras) that give the size of the directory it drew from.
 DIRECTORY_SIZE_HEADERS = ("检查对象总数", "名录库户数", "抽查对象总数", "市场主体总数")
 

@@ -1,8 +1,15 @@
-"""Builders for published-style files and valid identifiers used across the tests."""
+"""Builders for published-style files and valid identifiers used across the tests, and a running
+`gongshi serve`."""
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -49,7 +56,7 @@ def dump(db, *, provenance: bool = True) -> dict[str, list[tuple]]:
     Without provenance, the columns that say where a fact came from, and the surrogate ids that
     depend on load order, are left out."""
     skip = {"source_id", "source_row", "ingest_run_id", "id", "inspection_id", "task_id", "entity_id", "plan_id",
-            "natural_key", "content_hash"}
+            "office_id", "lead_office_id", "natural_key", "content_hash"}
     out = {}
     with db.session() as session:
         for table in Base.metadata.sorted_tables:
@@ -69,3 +76,34 @@ def ingest(db, settings, uri: str, options=None):
     """The ingest alone (no index update), with the test's instance folder, default deadline and limits."""
     return pipeline.ingest(db, uri, options, instance_dir=settings.instance_dir,
                            default_deadline_days=settings.deadline_working_days, limits=settings.limits)
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str]) -> Iterator[str]:
+    """Run `gongshi serve` (as `command`, without --port) on a free port until it answers HTTP;
+    yields its base URL and stops it afterwards, whatever happened."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([*command, "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # waiting for the server to start, not a timing assertion
+            if server.poll() is not None:
+                raise AssertionError(f"gongshi serve exited: {server.stdout.read().decode(errors='replace')}")
+            try:
+                urllib.request.urlopen(base + "/", timeout=5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("gongshi serve did not answer")
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -1,7 +1,11 @@
 """The `gongshi` command, driven as a user would: files, a real HTTP server, exit codes."""
 import hashlib
 import http.server
+import os
+import sys
 import threading
+import urllib.request
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -11,7 +15,7 @@ from gongshi.cli import main
 from gongshi.config import Settings
 from gongshi.store.db import Database
 from gongshi.store.models import Inspection, SourceFeed
-from tests.factories import uscc, write_csv
+from tests.factories import serving, uscc, write_csv
 
 HEADER = ["统一社会信用代码", "企业名称", "抽查任务编号", "抽查任务名称", "抽查机关", "检查结果", "检查完成日期", "公示日期"]
 
@@ -147,33 +151,8 @@ def test_stats_rebuild_recomputes_the_figures(run, tmp_path):
 
 
 def test_serve_answers_http_on_its_port(tmp_path):
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-    from pathlib import Path
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {**os.environ, "GONGSHI_INSTANCE_DIR": str(tmp_path / "instance")}
     env.pop("GONGSHI_DATABASE_URL", None)
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gongshi"), "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(600):  # a minute at most: startup is slow on a busy machine
-            assert server.poll() is None, server.stdout.read().decode()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-                    page = response.read().decode()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("gongshi serve did not answer")
-        assert response.status == 200 and "尚未导入任何抽查结果" in page
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with serving([str(Path(sys.executable).parent / "gongshi"), "serve"], env) as base, \
+            urllib.request.urlopen(base + "/") as response:
+        assert response.status == 200 and "尚未导入任何抽查结果" in response.read().decode()

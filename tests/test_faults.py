@@ -165,6 +165,18 @@ def test_the_next_ingest_replays_an_index_update_that_was_killed(prepared, city)
     assert instance.state() == after and instance.pending_runs() == 0
 
 
+def test_serve_replays_an_index_update_that_was_killed_before_it_serves(prepared, city, monkeypatch):
+    import waitress
+
+    instance, _, after = prepared
+    instance.killed_at("after-index", "ingest", "--kind", "result", city["result"])
+    assert instance.pending_runs() == 1
+    monkeypatch.setattr(waitress, "serve", lambda *args, **kwargs: None)  # start up, then return at once
+    code, output = instance.run("serve")
+    assert code == 0 and "已补做 1 次导入未完成的索引更新" in output, output
+    assert instance.pending_runs() == 0 and instance.run("index", "--check")[0] == 0
+
+
 def test_a_killed_rebuild_leaves_the_index_in_use_and_its_folder_is_removed(prepared):
     instance, before, _ = prepared
     folders = instance.index_folders()

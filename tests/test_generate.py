@@ -20,13 +20,9 @@ from gongshi.democity import (
     generate_city,
     write_checklist,
 )
+from gongshi.store.vocabulary import KNOWN_RESULTS
 from tests.conftest import SAMPLE
 
-KNOWN_RESULTS = {
-    "未发现问题", "未按规定公示应当公示的信息", "公示信息隐瞒真实情况弄虚作假", "通过登记的住所（经营场所）无法联系",
-    "不配合检查情节严重", "发现问题经责令已改正", "发现问题待后续处理", "未发现开展本次抽查涉及的经营活动",
-    "已关闭停业或正在组织清算", "违反其他部门相关规定", "注销", "被吊销", "迁出",
-}
 DATE = re.compile(r"^(\d{4})(?:-(\d{2})-(\d{2})|/(\d{1,2})/(\d{1,2})|年(\d{1,2})月(\d{1,2})日)$")
 
 

@@ -190,3 +190,17 @@ def test_names_lose_the_invisible_characters_that_would_disguise_them(db, settin
         assert s.scalar(select(func.count()).select_from(Inspection)) == 1
         assert s.scalar(select(func.count()).select_from(Source)) == 1
         assert s.scalar(select(func.count()).select_from(Task)) == 1
+
+
+def test_a_draw_from_a_directory_with_ragged_rows_is_refused_not_a_traceback(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from gongshi.cli import main
+
+    monkeypatch.setenv("GONGSHI_INSTANCE_DIR", str(tmp_path / "instance"))
+    rows = [[uscc(n), f"南通市测试{n}号商店", "个体工商户", "320602"] for n in range(1, 6)]
+    rows[2].append("多出来的")
+    directory = write_csv(tmp_path / "名录库.csv", ["统一社会信用代码", "企业名称", "市场主体类型", "行政区划代码"], rows)
+    result = CliRunner().invoke(main, ["draw", "--directory", str(directory), "--count", "2", "--seed", "x",
+                                       "--out", str(tmp_path / "draw.json")])
+    assert result.exit_code == 1 and "名录库.csv:3:" in result.output and "多于表头" in result.output, result.output
