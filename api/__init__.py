@@ -8,8 +8,10 @@ from flask import Blueprint, Flask, jsonify, render_template
 from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
-from gongshi.api import problems
+from gongshi.api import http, problems, ratelimit  # noqa: F401 — registers gongshi-memory://
 from gongshi.api.downloads import bp as downloads_bp
 from gongshi.api.http import conditional
 from gongshi.api.openapi import spec_dict
@@ -30,9 +32,13 @@ def openapi():
     return jsonify(spec_dict(v1.url_prefix, tuple(api.endpoints)))
 
 
+MARKDOWN = MarkdownIt("commonmark", {"html": False})  # the description is ours, but no raw HTML anyway
+
+
 @docs.get("/api/docs")
 def api_docs():
-    return render_template("api_docs.html", spec=spec_dict(v1.url_prefix, tuple(api.endpoints)))
+    spec = spec_dict(v1.url_prefix, tuple(api.endpoints))
+    return render_template("api_docs.html", spec=spec, description=Markup(MARKDOWN.render(spec["info"]["description"])))
 
 
 conditional(v1)
@@ -41,14 +47,18 @@ conditional(downloads_bp, cached=False)  # streamed: nothing to keep, but 304 st
 
 
 def init_app(app: Flask, rate_limit: str | None = None) -> None:
-    app.json.sort_keys = False  # keep the schemas' field order: uscc and name first
+    """`rate_limit` per client over the API and downloads ("off": none); the counters live where
+    the app's RATELIMIT_STORAGE_URI says (memory of this process by default)."""
+    http.init_app(app)
     problems.init_app(app)
     for bp in (v1, downloads_bp, docs):
         app.register_blueprint(bp)
     CORS(app, resources={r"/api/*": {}, r"/downloads/*": {}}, origins="*", send_wildcard=True,
          methods=["GET", "HEAD", "OPTIONS"],
          expose_headers=EXPOSED_HEADERS)
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", headers_enabled=True)
+    if rate_limit == "off":
+        return
+    limiter = Limiter(get_remote_address, app=app, headers_enabled=True)
     shared = limiter.shared_limit(rate_limit or DEFAULT_RATE_LIMIT, scope="open-data")
     for bp in (v1, downloads_bp):
         shared(bp)

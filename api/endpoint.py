@@ -7,15 +7,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import cache, wraps
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from marshmallow import Schema
 
 from gongshi.api.context import get_db
+from gongshi.api.http import data_version
 from gongshi.api.problems import ApiError, invalid
 from gongshi.api.schemas import LOOKUPS, MAX_ID, Args, Lookups, load_args
 from gongshi.store import queries
+
+DEPARTMENTS = "gongshi.api.departments"
 
 
 @dataclass
@@ -54,6 +57,7 @@ class Api:
                 params = _parse(args)
                 _check_path(path)
                 with get_db().session() as session:
+                    resolve_department(session, params)
                     result = fn(session, params, **path)
                     if not many:
                         body = _dump(session, result, schema)
@@ -79,6 +83,16 @@ def _parse(args: type[Args] | None) -> dict:
     return load_args(args(), request.args.to_dict())
 
 
+NO_DEPARTMENT = 0  # no department has it: an unknown name finds nothing, as an unknown number does
+
+
+def resolve_department(session, params: dict) -> None:
+    """`department` names a department by its number or by name (全称、简称或其他写法)."""
+    if "department" in params:
+        found = queries.department_id(session, params["department"])
+        params["department"] = NO_DEPARTMENT if found is None else found
+
+
 def _check_path(path: dict) -> None:
     """Ids beyond any stored id, and text no database can hold, are simply not found."""
     for value in path.values():
@@ -87,18 +101,29 @@ def _check_path(path: dict) -> None:
 
 
 def lookups(session, objects: Iterable) -> Lookups:
-    """Departments (all: a small table), and the regions and sources the objects name."""
+    """Departments (all: a small table, read once per data version and process), and the regions
+    and sources the objects name."""
     objects = list(objects)
-    return Lookups(departments=queries.departments_by_id(session),
+    return Lookups(departments=_departments(session),
                    regions=queries.regions(session, (getattr(o, "region_code", None) for o in objects)),
                    sources=queries.sources(session, (o.source_id for o in objects if hasattr(o, "source_id"))))
+
+
+def _departments(session) -> dict:
+    """Only an ingest adds or renames a department, and every ingest changes the data version."""
+    version = data_version()
+    memo = current_app.extensions.get(DEPARTMENTS)
+    if memo is None or memo[0] != version:
+        memo = (version, queries.departments_by_id(session))
+        current_app.extensions[DEPARTMENTS] = memo  # one tuple, replaced whole: safe across threads
+    return memo[1]
 
 
 def _dump(session, result, schema: type[Schema]) -> dict:
     """`result` is an object, or (object, related objects whose sources and regions it shows)."""
     obj, related = result if isinstance(result, tuple) else (result, [])
     with LOOKUPS(lookups(session, [obj, *related])):
-        return schema().dump(obj)
+        return _schema(schema).dump(obj)
 
 
 def _page(session, query: ListQuery, params: dict, schema: type[Schema]) -> dict:
@@ -106,13 +131,21 @@ def _page(session, query: ListQuery, params: dict, schema: type[Schema]) -> dict
     after = min(int(params["cursor"]), MAX_ID) if "cursor" in params else None
     page = queries.keyset_page(session, query.model, query.where, after, params["limit"], query.options)
     with LOOKUPS(lookups(session, page.items)):
-        items = schema(many=True).dump(page.items)
+        items = _schema(schema, many=True).dump(page.items)
     return {"items": items, "next": next_url(page.after), "total": page.total}
 
 
 def _whole(session, rows: list, schema: type[Schema]) -> dict:
     with LOOKUPS(lookups(session, rows)):
-        return {"items": schema(many=True).dump(rows), "next": None, "total": len(rows)}
+        return {"items": _schema(schema, many=True).dump(rows), "next": None, "total": len(rows)}
+
+
+@cache
+def _schema(schema: type[Schema], many: bool = False) -> Schema:
+    """One instance per schema, shared by every request: building one copies every field of it
+    and of its nested schemas (a third of an entity's dump). Dumping changes no instance state;
+    what varies per request travels in the LOOKUPS context."""
+    return schema(many=many)
 
 
 def next_url(after: int | None) -> str | None:

@@ -13,7 +13,9 @@ from marshmallow.experimental.context import Context
 
 from gongshi.api.problems import invalid
 from gongshi.store.queries import on_time
+from gongshi.store.standing import standing
 from gongshi.store.vocabulary import KNOWN_RESULTS
+from gongshi.store.workdays import china_today
 
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 USCC_RE = re.compile(USCC_PATTERN)
@@ -353,7 +355,36 @@ class EnterpriseSummarySchema(Out):
     address = string("住所")
 
 
+class ListStandingSchema(Out):
+    listed = fields.Boolean(required=True, metadata=_meta("目前是否在名单中"))
+    since = date("最近一次列入的决定日期")
+    removed_on = date("最近一次列入被移出的日期（仍在名单中时为 null）")
+    credit_event_id = integer("决定目前状态的信用信息编号（见 credit_events）", attribute="event_id")
+
+
+class StandingSchema(Out):
+    """store.standing.Standing: the figures of the summary at the top of the entity's page."""
+
+    abnormal_list = fields.Nested(ListStandingSchema, attribute="abnormal", required=True,
+                                  metadata=_meta("经营异常名录"))
+    serious_violation_list = fields.Nested(ListStandingSchema, attribute="serious", required=True,
+                                           metadata=_meta("严重违法失信名单"))
+    penalties = fields.Integer(required=True, metadata=_meta("行政处罚次数"))
+    fines_yuan = number("罚款金额合计（元）")
+    latest_inspection_id = integer("最近一次抽查结果的编号")
+    latest_inspection_on = date("最近一次抽查的完成日期")
+    latest_problems_found = boolean("最近一次抽查是否发现问题")
+    recent_problems = fields.Integer(required=True, metadata=_meta("近三年（recent_since 以来）发现问题的抽查次数"))
+    recent_since = date("“近三年”的起始日期（按北京时间的今天计算）")
+    risk_class = string("最新的信用风险分类 A–D")
+    risk_meaning = string("该分类的含义，如 一般风险")
+    risk_decided_on = date("该分类的评定日期")
+    closed = string("登记状态为注销或吊销时：注销 / 吊销")
+
+
 class EnterpriseSchema(EnterpriseSummarySchema):
+    standing = Computed(StandingSchema, lambda e: standing(e.entity, e.inspections, e.credit_events, china_today()),
+                        metadata=_meta("信用状况一览：是否在经营异常名录、严重违法失信名单中，处罚，最近一次抽查，风险分类"))
     former_names = fields.Function(lambda e: [n.name for n in e.names if n.name != e.name], required=True,
                                    metadata=_meta("曾用名", type="array", items={"type": "string"}))
     industry = string("行业")
@@ -414,8 +445,13 @@ def year_arg(description: str = "年度") -> fields.Integer:
     return arg_int(description, 1990, 2100)
 
 
-def department_arg(description: str = "部门编号（见 /api/v1/departments）") -> fields.Integer:
-    return arg_int(description, 1, MAX_ID)
+def department_arg(description: str = "部门") -> fields.String:
+    """A department by number or by name; api.endpoint.resolve_department looks it up."""
+    return fields.String(validate=[validate.Length(max=64, error="不能超过 64 个字符"),
+                                   validate.Regexp(r"^(?:0*[1-9]\d{0,9}|(?![-+]?\d+$)[^\x00]+)$",
+                                                   error="应为部门编号（1 起的整数）或部门名称")],
+                         metadata=_meta(description + "：编号或名称（全称、简称均可），如 7 或 市场监督管理局；"
+                                        "见 /api/v1/departments；没有这个部门时结果为空"))
 
 
 class ListArgs(Args):

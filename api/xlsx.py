@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import IO
 from xml.sax.saxutils import escape
@@ -101,10 +101,10 @@ def column_letters(n: int) -> str:
 class _Sheets:
     """The sheets of one workbook, each opened as a zip member written row by row."""
 
-    def __init__(self, book: zipfile.ZipFile, columns: list[str], max_rows: int):
-        self.book, self.columns, self.max_rows = book, columns, max_rows
+    def __init__(self, book: zipfile.ZipFile, columns: list[str], max_rows: int, names: list[str]):
+        self.book, self.columns, self.max_rows, self.names = book, columns, max_rows, names
         self.letters = [column_letters(n) for n in range(len(columns))]
-        self.count, self.stream, self.row, self.pending = 0, None, 0, []
+        self.stream, self.row, self.pending = None, 0, []
 
     def add(self, values: Iterable) -> None:
         if self.stream is None or self.row > self.max_rows:  # row 1 is the header
@@ -116,10 +116,11 @@ class _Sheets:
         if len(self.pending) >= FLUSH_ROWS:
             self._flush()
 
-    def next_sheet(self) -> None:
+    def next_sheet(self, name: str | None = None) -> None:
+        """A new sheet, named `name` or 数据N; `names` lists every sheet of the workbook so far."""
         self.close()
-        self.count += 1
-        self.stream = self.book.open(f"xl/worksheets/sheet{self.count}.xml", "w", force_zip64=True)
+        self.names.append(name or f"数据{sum(n.startswith('数据') for n in self.names) + 1}")
+        self.stream = self.book.open(f"xl/worksheets/sheet{len(self.names)}.xml", "w", force_zip64=True)
         self.stream.write(SHEET_START.encode())
         self.row = 0
         self.add(self.columns)
@@ -137,23 +138,30 @@ class _Sheets:
 
 
 def write_xlsx(out: IO[bytes], columns: list[str], rows: Iterable[Iterable],
-               sheet_name: Callable[[int], str] = lambda n: f"数据{n}") -> None:
+               appendix: tuple[str, list[str], Iterable[Iterable]] | None = None) -> None:
     """A workbook of `columns` and then `rows` (sequences of plain values, in column order), the
-    header repeated at the top of each sheet of at most SHEET_MAX_ROWS rows."""
+    header repeated at the top of each sheet (数据1, 数据2, …) of at most SHEET_MAX_ROWS rows;
+    then, if given, one more sheet (name, header, rows), such as a data dictionary."""
+    names: list[str] = []
     # Level 1: the sheet XML is repetitive; higher levels cost much time for a few percent.
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
-        sheets = _Sheets(book, columns, SHEET_MAX_ROWS)
+        sheets = _Sheets(book, columns, SHEET_MAX_ROWS, names)
         for values in rows:
             sheets.add(values)
-        if sheets.count == 0:
+        if not names:
             sheets.next_sheet()  # an empty table is still a sheet with its header
         sheets.close()
-        names = [sheet_name(n) for n in range(1, sheets.count + 1)]
-        book.writestr("[Content_Types].xml", CONTENT_TYPES.format(
-            sheets="".join(SHEET_TYPE.format(n=n) for n in range(1, len(names) + 1))))
+        if appendix:
+            name, header, extra = appendix
+            sheets = _Sheets(book, header, SHEET_MAX_ROWS, names)
+            sheets.next_sheet(name)
+            for values in extra:
+                sheets.add(values)
+            sheets.close()
+        count = range(1, len(names) + 1)
+        book.writestr("[Content_Types].xml", CONTENT_TYPES.format(sheets="".join(SHEET_TYPE.format(n=n) for n in count)))
         book.writestr("_rels/.rels", ROOT_RELS)
         book.writestr("xl/workbook.xml", WORKBOOK.format(sheets="".join(
             f'<sheet name="{escape(name)}" sheetId="{n}" r:id="rId{n}"/>' for n, name in enumerate(names, 1))))
-        book.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.format(
-            rels="".join(SHEET_REL.format(n=n) for n in range(1, len(names) + 1))))
+        book.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.format(rels="".join(SHEET_REL.format(n=n) for n in count)))
         book.writestr("xl/styles.xml", STYLES)

@@ -273,13 +273,18 @@ def _verify_draw(record_path, directory_path) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int, help="工作线程数 / worker threads")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="工作进程数（默认每个 CPU 核一个，或 GONGSHI_WORKERS）/ worker processes")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1),
+              help="每个进程的线程数 / threads per worker")
 @click.pass_obj
-def serve(settings: Settings, host: str, port: int, threads: int) -> None:
-    """运行门户网站（waitress WSGI 服务器）/ run the portal on waitress, a production WSGI server."""
-    import waitress
+def serve(settings: Settings, host: str, port: int, workers: int | None, threads: int) -> None:
+    """运行门户网站（gunicorn 多进程；无 gunicorn 时用 waitress）/ run the portal.
 
-    from gongshi.app import create_app
+    多个进程共享响应缓存和访问频率计数需设置 GONGSHI_REDIS_URL。
+    Workers share the response cache and the rate-limit counts only through GONGSHI_REDIS_URL.
+    """
+    from gongshi import serving
 
     db = _open(settings)
     try:  # an ingest killed before its index update finished: catch up before serving searches
@@ -288,8 +293,7 @@ def serve(settings: Settings, host: str, port: int, threads: int) -> None:
     except Exception as exc:  # noqa: BLE001 — the portal still serves pages; search shows its own error
         click.echo(f"索引更新未能补做（{exc}）；请运行 gongshi index --check --repair", err=True)
     db.dispose()
-    click.echo(f"公示门户：http://{host}:{port}/")
-    waitress.serve(create_app(settings), host=host, port=port, threads=threads, ident="gongshi")
+    serving.serve(settings, host, port, workers or settings.workers, threads)
 
 
 @main.command("db-upgrade")

@@ -19,7 +19,17 @@ class Settings:
     # Default publication deadline (公示时限) in working days: 20 in Nantong's rules.
     deadline_working_days: int = 20
     cache_type: str = "SimpleCache"
-    extra: dict = field(default_factory=dict)
+    # The open-data API's limit per client, and the correction form's (flask-limiter's notation,
+    # several joined by ";"); "off" turns one off. None: the layers' own defaults.
+    rate_limit: str | None = None
+    correction_rate_limit: str | None = None
+    # How many reverse proxies in front may be believed about the client's address
+    # (X-Forwarded-For) and scheme (X-Forwarded-Proto): 0, the default, believes none.
+    trusted_proxies: int = 0
+    # With Redis, every worker process shares one response cache and one rate-limit count.
+    redis_url: str | None = None
+    # Worker processes of `gongshi serve`: one per core by default.
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     # Signs the session cookie that carries the forms' CSRF token (GONGSHI_SECRET_KEY).
     secret_key: str | None = field(default=None, repr=False)
     # What one published source may hold and how it is fetched (GONGSHI_MAX_*, GONGSHI_FETCH_*).
@@ -40,8 +50,14 @@ class Settings:
             deadline_working_days=int(env.get("GONGSHI_DEADLINE_WORKING_DAYS") or 20),
             cache_type=env.get("GONGSHI_CACHE_TYPE") or "SimpleCache",
             secret_key=env.get("GONGSHI_SECRET_KEY") or None,
+            rate_limit=env.get("GONGSHI_RATE_LIMIT") or None,
+            correction_rate_limit=env.get("GONGSHI_CORRECTION_RATE_LIMIT") or None,
+            trusted_proxies=int(env.get("GONGSHI_TRUSTED_PROXIES") or 0),
+            redis_url=env.get("GONGSHI_REDIS_URL") or None,
             limits=_limits(env),
         )
+        if env.get("GONGSHI_WORKERS"):
+            values["workers"] = int(env["GONGSHI_WORKERS"])
         values.update(overrides)
         return cls(**values)
 

@@ -37,11 +37,12 @@ PHONE = r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$"
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint with its own rate limit on submissions (flask-limiter, as the API)."""
+    """Register the blueprint with its own rate limit on submissions (flask-limiter, as the API,
+    counting where the app's RATELIMIT_STORAGE_URI says)."""
     app.register_blueprint(bp)
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://")
     rate = app.config.get("GONGSHI_CORRECTION_RATE_LIMIT") or DEFAULT_RATE_LIMIT
-    limiter.limit(rate, methods=["POST"])(bp)
+    if rate != "off":
+        Limiter(get_remote_address, app=app).limit(rate, methods=["POST"])(bp)
 
 
 class CorrectionForm(Schema):

@@ -1,11 +1,11 @@
 """Department pages and the checklists (抽查事项清单) by department."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 
 from gongshi.api.context import get_db
 from gongshi.portal import charts
-from gongshi.portal.web import choice_arg, int_arg, page_arg, page_or_404
+from gongshi.portal.web import choice_arg, page_arg, page_or_404
 from gongshi.store import pages, queries, stats
 
 bp = Blueprint("departments", __name__)
@@ -30,20 +30,32 @@ def _coverage_charts(rows) -> list:
     if not rows:
         return []
     years = [r.year for r in rows]
-    return [
+    drawn = [
         charts.bars("chart-inspections", "抽查户次与发现问题", "年度", years,
                     {"抽查户次": [r.inspections for r in rows], "发现问题": [r.problems_found for r in rows]}, "户次"),
         charts.shares("chart-shares", "联合抽查占比与按时公示率", years,
                       {"联合抽查占比": [r.joint_share for r in rows], "按时公示率": [r.on_time_share for r in rows]},
                       target=stats.JOINT_TARGET),
     ]
+    return [c for c in drawn if c]
+
+
+def department_arg(session) -> int | None:
+    """`?department=` as a number or a name (全称、简称); an unknown one is a 400 page naming it."""
+    raw = request.args.get("department", "").strip()
+    if not raw:
+        return None
+    found = queries.department_id(session, raw[:64])
+    if found is None:
+        abort(400, description=f"没有名称或编号为“{raw[:40]}”的部门")
+    return found
 
 
 @bp.get("/check-items")
 def check_items():
-    department_id = int_arg("department", high=2**31 - 1)
     item_class = choice_arg("item_class", pages.ITEM_CLASSES)
     with get_db().session() as session:
+        department_id = department_arg(session)
         items = page_or_404(pages.check_items(session, page_arg(), PER_PAGE, department_id, item_class))
         departments = pages.departments(session)
         changes = pages.check_item_changes(session, department_id, limit=20)

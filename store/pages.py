@@ -16,6 +16,7 @@ from gongshi.store.models import (
     Department,
     DrawRecord,
     Finding,
+    IngestRun,
     Inspection,
     MarketEntity,
     Plan,
@@ -206,6 +207,35 @@ def check_item_changes(session: Session, department_id: int | None = None, limit
 def stat_years(session: Session) -> list[int]:
     """Years with statistics, newest first."""
     return list(session.scalars(select(StatTaskGroup.year).distinct().order_by(StatTaskGroup.year.desc())))
+
+
+# --- feeds ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """An inspection result as a feed entry: when it was last loaded, and whether that load
+    corrected an earlier version (a revision of it exists)."""
+
+    inspection: Inspection
+    updated_at: object  # naive UTC datetime of the ingest run that wrote this version
+    corrected: bool
+
+
+def feed_items(session: Session, entity_id: int | None = None, department_id: int | None = None,
+               limit: int = 50) -> list[FeedItem]:
+    """The results most recently published or corrected, newest first (two queries)."""
+    corrected = select(Revision.id).where(Revision.table_name == "inspection",
+                                          Revision.record_id == Inspection.id).exists()
+    stmt = (select(Inspection, IngestRun.finished_at, corrected)
+            .join(IngestRun, IngestRun.id == Inspection.ingest_run_id)
+            .options(joinedload(Inspection.entity), joinedload(Inspection.task), selectinload(Inspection.findings))
+            .order_by(Inspection.ingest_run_id.desc(), Inspection.id.desc()).limit(limit))
+    if entity_id is not None:
+        stmt = stmt.where(Inspection.entity_id == entity_id)
+    if department_id is not None:
+        stmt = stmt.where(*queries.inspection_filters(department=department_id))
+    return [FeedItem(i, at, bool(c)) for i, at, c in session.execute(stmt).unique()]
 
 
 def task_draws(session: Session, task_no: str) -> list[DrawRecord]:

@@ -4,12 +4,16 @@ savepoints), and a recorder that counts SQL statements.
 
 Backends: SQLite always; PostgreSQL when GONGSHI_TEST_POSTGRES_URL names a server whose
 user may create databases (`.ci/run` starts one). With GONGSHI_REQUIRE_POSTGRES=1 a missing
-server fails the run instead of skipping those tests.
+server fails the run instead of skipping those tests. The deployment test (tests/test_deploy.py)
+runs when GONGSHI_TEST_NGINX=1 and GONGSHI_TEST_REDIS_URL names a Redis it may empty; with
+GONGSHI_REQUIRE_DEPLOY=1 their absence fails the run.
 """
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,21 +31,33 @@ PG_URL = os.environ.get("GONGSHI_TEST_POSTGRES_URL")
 def pytest_collection_modifyitems(config, items):
     if PG_URL is None and os.environ.get("GONGSHI_REQUIRE_POSTGRES"):
         raise pytest.UsageError("GONGSHI_REQUIRE_POSTGRES is set but GONGSHI_TEST_POSTGRES_URL is not")
+    if os.environ.get("GONGSHI_REQUIRE_DEPLOY") and not (os.environ.get("GONGSHI_TEST_NGINX") == "1"
+                                                         and os.environ.get("GONGSHI_TEST_REDIS_URL")):
+        raise pytest.UsageError("GONGSHI_REQUIRE_DEPLOY is set but GONGSHI_TEST_NGINX=1 or GONGSHI_TEST_REDIS_URL is not")
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A fresh database on the test server, dropped after the run."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new database on the test server, dropped afterwards."""
     if PG_URL is None:
         pytest.skip("PostgreSQL: set GONGSHI_TEST_POSTGRES_URL (as .ci/run does)")
     name = f"gongshi_test_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh database for the whole run."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -103,7 +103,7 @@ def serving(command: list[str], env: dict[str, str]) -> Iterator[str]:
     finally:
         server.terminate()
         try:
-            server.wait(timeout=10)
+            server.wait(timeout=30)  # gunicorn lets its workers finish what they were doing
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()

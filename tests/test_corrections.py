@@ -125,7 +125,7 @@ def test_the_honeypot_refuses(city):  # noqa: F811
 
 
 def test_submissions_are_rate_limited_per_client(db, settings, city):  # noqa: F811
-    limited = dataclasses.replace(settings, extra={"correction_rate_limit": "2 per minute"})
+    limited = dataclasses.replace(settings, correction_rate_limit="2 per minute")
     client = create_app(limited, database=db).test_client()
     fact = f"inspection:{first_inspection(client)}"
     assert [submit(client, fact).status_code for _ in range(3)] == [303, 303, 429]

@@ -166,12 +166,12 @@ def test_the_next_ingest_replays_an_index_update_that_was_killed(prepared, city)
 
 
 def test_serve_replays_an_index_update_that_was_killed_before_it_serves(prepared, city, monkeypatch):
-    import waitress
+    from gongshi import serving
 
     instance, _, after = prepared
     instance.killed_at("after-index", "ingest", "--kind", "result", city["result"])
     assert instance.pending_runs() == 1
-    monkeypatch.setattr(waitress, "serve", lambda *args, **kwargs: None)  # start up, then return at once
+    monkeypatch.setattr(serving, "serve", lambda *args, **kwargs: None)  # start up, then return at once
     code, output = instance.run("serve")
     assert code == 0 and "已补做 1 次导入未完成的索引更新" in output, output
     assert instance.pending_runs() == 0 and instance.run("index", "--check")[0] == 0

@@ -97,8 +97,8 @@ def test_entity_page_shows_history_newest_first_with_items_credit_and_sources(ci
     assert "食品标签的检查 发现问题，已责令改正" in text and "责令改正" in text
     assert f'href="/tasks/{TASK}"' in html and f'href="/tasks/{JOINT_TASK}"' in html
     assert "按时" in text and "时限 20 个工作日" in text
-    assert "通市监罚〔2024〕88号" in text and "5000.00 元" in text and "B 类" in text
-    assert "来源：results.csv，第 1 行" in text and "来源：credit.csv，第 1 行" in text and "来源：entities.csv" in text
+    assert "通市监罚〔2024〕88号" in text and "5,000 元" in text and "B 类" in text
+    assert "来源： results.csv ，第 1 行" in text and "来源： credit.csv ，第 1 行" in text and "来源： entities.csv" in text
     assert f'href="/api/v1/enterprises/{SHOP}"' in html and f'href="/enterprises/{SHOP}.csv"' in html
     assert 'data-chart="chart-history"' in html  # the chart, with its table beside it
     assert re.search(r"<th scope=\"row\">2024</th><td class=\"num\">0</td><td class=\"num\">1</td>", html)
