@@ -49,6 +49,11 @@ TITLES = {
     "inspections": "抽查户次", "entities": "抽查户数", "published": "已公示", "late": "逾期公示",
     "on_time_share": "按时公示占比", "publication_unknown": "公示情况不明", "on_time_estimated": "按时情况为估算",
     "cases": "双随机抽查案件数", "fines_yuan": "案件罚没金额（元）",
+    "office_id": "机关编号", "office": "机关", "office_level": "机关层级", "region": "行政区划",
+    "problem_share": "发现问题率", "directory_size": "辖区名录主体数", "per_100_entities": "每百户抽查户次",
+    "directory_share": "名录覆盖比例", "multi_task_entities": "被多个任务检查的户数",
+    "multi_office_entities": "被多个机关检查的户数", "problems_followed": "发现问题后有处罚或列入异常的户次",
+    "credit_link_share": "信用关联比例",
 }
 
 # What a column means beyond its title: units, codes, how it is computed (the rest say it all).
@@ -149,7 +154,8 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     Dataset("credit-events", "信用信息", "行政处罚、经营异常名录、严重违法失信名单、信用风险分类。",
             ["id"], [_fk("uscc", "enterprises", "uscc")]),
     Dataset("departments", "部门", "检查部门的规范名称与简称。", ["id"]),
-    CoverageDataset("coverage", "部门抽查统计", "按发起部门和年度统计：抽查批次、联合抽查占比、户次与户数、"
-                    "发现问题、按时公示、案件与罚没金额（口径见统计说明）。", ["department_id", "year"],
+    CoverageDataset("coverage", "机关抽查统计", "按机关（如南通市市场监督管理局、如皋市市场监督管理局）和年度统计："
+                    "抽查批次、联合抽查占比、户次与户数、发现问题率、按时公示率、每百户名录主体抽查户次、检查负担、"
+                    "信用关联、案件与罚没金额（口径见统计说明）。", ["office_id", "year"],
                     [_fk("department_id", "departments", "id")]),
 )}

@@ -19,6 +19,7 @@ from gongshi import search
 from gongshi.api.context import get_db
 from gongshi.portal import annex3_xlsx, charts
 from gongshi.portal.assets import IMMUTABLE_MAX_AGE
+from gongshi.portal.offices import office_or_404
 from gongshi.portal.web import choice_arg, int_arg, page_arg
 from gongshi.store import pages, queries, standing, stats
 
@@ -79,13 +80,20 @@ def statistics():
         year = int_arg("year", years[0] if years else None, low=1990, high=2100)
         if years and year not in years:
             abort(404, description=f"没有 {year} 年度的统计数据；有数据的年度：{'、'.join(map(str, years))}")
-        form = stats.attachment3(session, year) if year else []
+        office = _office_arg(session)
+        form = stats.attachment3(session, year, office.id if office else None) if year else []
         coverage = stats.coverage(session, year=year) if year else []
-    chart = charts.bars("chart-departments", f"{year}年各部门抽查户次", "部门", [r.department for r in coverage],
+    chart = charts.bars("chart-offices", f"{year}年各机关抽查户次", "机关", [r.office for r in coverage],
                         {"抽查户次": [r.inspections for r in coverage],
                          "发现问题": [r.problems_found for r in coverage]}, "户次", horizontal=True)
-    return render_template("stats.html", years=years, year=year, form=form, coverage=coverage, chart=chart,
-                           definitions=stats.DEFINITIONS)
+    return render_template("stats.html", years=years, year=year, office=office, form=form, coverage=coverage,
+                           chart=chart, definitions=stats.DEFINITIONS, target=stats.JOINT_TARGET)
+
+
+def _office_arg(session) -> stats.OfficeRow | None:
+    """The filing office (填报单位) of 附件3 named by ?office=, or None for every office."""
+    office_id = int_arg("office", high=2**31 - 1)
+    return None if office_id is None else office_or_404(session, office_id)
 
 
 @bp.get("/stats/<int:year>.xlsx")
@@ -93,9 +101,11 @@ def statistics_xlsx(year: int):
     with get_db().session() as session:
         if year not in pages.stat_years(session):
             abort(404, description=f"没有 {year} 年度的统计数据")
-        body = annex3_xlsx.render(year, stats.attachment3(session, year))
+        office = _office_arg(session)
+        body = annex3_xlsx.render(year, stats.attachment3(session, year, office.id if office else None))
+    suffix = f"-{office.id}" if office else ""
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="attachment3-{year}.xlsx"'})
+                    headers={"Content-Disposition": f'attachment; filename="attachment3-{year}{suffix}.xlsx"'})
 
 
 @bp.get("/data")

@@ -24,11 +24,11 @@ PAGE_MAX_AGE = 60  # seconds: pages change with every ingest, so caches keep the
 
 def install(app: Flask) -> None:
     """Register the page blueprints, the error pages and the response headers."""
-    from gongshi.portal import corrections, departments, entities, errors, feeds, pages, tasks
+    from gongshi.portal import corrections, departments, entities, errors, feeds, offices, pages, tasks
 
     assets.install(app, STATIC_DIR)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, feeds.bp):
+    for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, offices.bp, feeds.bp):
         app.register_blueprint(bp)
     corrections.init_app(app)
     errors.install(app)

@@ -20,6 +20,7 @@ from gongshi.store.models import (
     Inspection,
     MarketEntity,
     Plan,
+    Region,
     Revision,
     StatTaskGroup,
     Task,
@@ -246,3 +247,31 @@ def task_draws(session: Session, task_no: str) -> list[DrawRecord]:
 
 def task_draw(session: Session, task_no: str, draw_id: int) -> DrawRecord | None:
     return session.scalar(select(DrawRecord).where(DrawRecord.id == draw_id, DrawRecord.task_no == task_no))
+
+
+# --- offices (机关) and regions -----------------------------------------------------------------
+
+
+def office_plans(session: Session, office_id: int) -> list[Plan]:
+    """Plans that hold a task the office leads."""
+    led = select(Task.plan_id).where(Task.lead_office_id == office_id)
+    return list(session.scalars(select(Plan).where(Plan.id.in_(led))
+                                .order_by(Plan.year.desc().nulls_last(), Plan.plan_no)))
+
+
+def office_inspections(session: Session, office_id: int, limit: int) -> list[Inspection]:
+    """The office's latest inspections (the ones it carried out), with entity and task."""
+    return list(session.scalars(
+        select(Inspection).where(Inspection.lead_office_id == office_id)
+        .options(selectinload(Inspection.entity), selectinload(Inspection.task))
+        .order_by(Inspection.completed_on.desc().nulls_last(), Inspection.id.desc()).limit(limit)))
+
+
+def region(session: Session, code: str) -> tuple[Region, Region | None, list[Region]] | None:
+    """A region, its parent and its children."""
+    found = session.get(Region, code)
+    if found is None:
+        return None
+    parent = session.get(Region, found.parent_code) if found.parent_code else None
+    children = list(session.scalars(select(Region).where(Region.parent_code == code).order_by(Region.code)))
+    return found, parent, children

@@ -117,7 +117,8 @@ def test_coverage_download_matches_the_statistics(client, city):  # noqa: F811
     rows = read_csv(client.get("/downloads/coverage.csv?year=2024"))
     with city.session() as s:
         expected = stats.coverage(s, year=2024)
-    assert [(int(r["department_id"]), int(r["tasks"])) for r in rows] == [(e.department_id, e.tasks) for e in expected]
+    assert [(int(r["office_id"]), r["office"], int(r["tasks"])) for r in rows] == [
+        (e.office_id, e.office, e.tasks) for e in expected]
 
 
 def test_datapackage_describes_every_download(client):  # noqa: F811

@@ -186,12 +186,15 @@ def _department_id(client) -> str:
     return re.search(r'href="/departments/(\d+)">南通市市场监督管理局', _page(client, f"/tasks/{TASK}")).group(1)
 
 
-def test_department_page_shows_coverage_charts_with_tables_checklist_plans_and_tasks(city):
+def test_department_page_lists_its_offices_and_an_office_page_has_charts_with_tables(city):
     dept = _department_id(city)
     html = _page(city, f"/departments/{dept}")
     text = _text(html)
-    assert 'data-chart="chart-inspections"' in html and 'data-chart="chart-shares"' in html
-    assert "联合抽查占比" in text and "10%" in text and "按时公示率" in text
+    assert "联合占比" in text and "10%" in text and "按时公示率" in text and "每百户抽查户次" in text
+    office = re.search(r'href="/offices/(\d+)">南通市市场监督管理局', html).group(1)
+    office_html = _page(city, f"/offices/{office}")
+    assert 'data-chart="chart-inspections"' in office_html and 'data-chart="chart-shares"' in office_html
+    assert "南通市" in _text(office_html) and "计划与实际" in _text(office_html)
     assert "企业公示信息抽查" in text and "南通市市场监督管理局2024年度抽查计划" in text
     assert "2024年度餐饮联合检查" in text and f"/downloads/coverage.csv?department={dept}" in html
 
@@ -223,7 +226,8 @@ def test_data_and_about_pages_describe_datasets_sources_and_definitions(city):
 # --- errors, headers -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("url", ["/enterprises/91320602MA00000000", "/tasks/无此任务", "/plans/none",
-                                 "/departments/999999", "/check-items/999999", "/nope", "/check-items?page=99"])
+                                 "/departments/999999", "/check-items/999999", "/nope", "/check-items?page=99",
+                                 "/offices/999999", "/regions/999999", "/regions/abc"])
 def test_unknown_ids_give_a_friendly_chinese_404(city, url):
     html = _page(city, url, 404)
     assert 'lang="zh-CN"' in html and "未找到此页面" in html and "Traceback" not in html
