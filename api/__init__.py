@@ -8,6 +8,8 @@ from flask import Blueprint, Flask, jsonify, render_template
 from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from gongshi.api import http, problems, ratelimit  # noqa: F401 — registers gongshi-memory://
 from gongshi.api.downloads import bp as downloads_bp
@@ -30,9 +32,13 @@ def openapi():
     return jsonify(spec_dict(v1.url_prefix, tuple(api.endpoints)))
 
 
+MARKDOWN = MarkdownIt("commonmark", {"html": False})  # the description is ours, but no raw HTML anyway
+
+
 @docs.get("/api/docs")
 def api_docs():
-    return render_template("api_docs.html", spec=spec_dict(v1.url_prefix, tuple(api.endpoints)))
+    spec = spec_dict(v1.url_prefix, tuple(api.endpoints))
+    return render_template("api_docs.html", spec=spec, description=Markup(MARKDOWN.render(spec["info"]["description"])))
 
 
 conditional(v1)

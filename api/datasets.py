@@ -49,7 +49,41 @@ TITLES = {
     "inspections": "抽查户次", "entities": "抽查户数", "published": "已公示", "late": "逾期公示",
     "on_time_share": "按时公示占比", "publication_unknown": "公示情况不明", "on_time_estimated": "按时情况为估算",
     "cases": "双随机抽查案件数", "fines_yuan": "案件罚没金额（元）",
+    "office_id": "机关编号", "office": "机关", "office_level": "机关层级", "region": "行政区划",
+    "problem_share": "发现问题率", "directory_size": "辖区名录主体数", "per_100_entities": "每百户抽查户次",
+    "directory_share": "名录覆盖比例", "multi_task_entities": "被多个任务检查的户数",
+    "multi_office_entities": "被多个机关检查的户数", "problems_followed": "发现问题后有处罚或列入异常的户次",
+    "credit_link_share": "信用关联比例",
 }
+
+# What a column means beyond its title: units, codes, how it is computed (the rest say it all).
+MEANINGS = {
+    "id": "本站编号，永久不变，可用于引用",
+    "uscc": "18 位统一社会信用代码（GB 32100-2015）",
+    "reg_no": "注册号：早于统一社会信用代码的老主体才有",
+    "region_code": "GB/T 2260 六位行政区划代码",
+    "source": "该行数据所在的来源文件名（完整 SHA-256 见数据下载页）",
+    "source_row": "在来源文件中的行号（表头下第 1 行为 1）",
+    "joint": "是：部门联合抽查（多个部门同一次检查）",
+    "problems_found": "是：至少一个检查事项的结果不是“未发现问题”或“未发现开展本次抽查涉及的经营活动”",
+    "on_time": "是：在公示时限内公示（按含调休的工作日计算）；空白：日期未知",
+    "deadline_working_days": "检查完成后应在多少个工作日内公示",
+    "result_known": "是：结果写法在全国公示系统的代码表中",
+    "ratio_percent": "抽取比例换算成的百分数；原文见“抽取比例（原文）”",
+    "planned_count": "抽取数量换算成的整数；“约1000”记 1000，性质见下一列",
+    "kind": "行政处罚、列入/移出经营异常名录、列入/移出严重违法失信名单、信用风险分类",
+    "amount_yuan": "罚款金额，单位元，两位小数",
+    "risk_class": "A 低风险、B 一般风险、C 较高风险、D 高风险",
+    "recognized": "否：部门名称首次见于来源文件，不在参考名单中",
+    "joint_share": "联合抽查任务数 ÷ 抽查批次",
+    "on_time_share": "按时公示 ÷ 已公示（日期不明的不计）",
+    "cases": "由参与该次抽查的部门作出的行政处罚（双随机抽查案件）",
+    "fines_yuan": "上述案件的罚没金额，单位元",
+}
+
+
+def meaning(column: str) -> str:
+    return MEANINGS.get(column, TITLES[column])
 
 
 @dataclass(frozen=True)
@@ -120,7 +154,8 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     Dataset("credit-events", "信用信息", "行政处罚、经营异常名录、严重违法失信名单、信用风险分类。",
             ["id"], [_fk("uscc", "enterprises", "uscc")]),
     Dataset("departments", "部门", "检查部门的规范名称与简称。", ["id"]),
-    CoverageDataset("coverage", "部门抽查统计", "按发起部门和年度统计：抽查批次、联合抽查占比、户次与户数、"
-                    "发现问题、按时公示、案件与罚没金额（口径见统计说明）。", ["department_id", "year"],
+    CoverageDataset("coverage", "机关抽查统计", "按机关（如南通市市场监督管理局、如皋市市场监督管理局）和年度统计："
+                    "抽查批次、联合抽查占比、户次与户数、发现问题率、按时公示率、每百户名录主体抽查户次、检查负担、"
+                    "信用关联、案件与罚没金额（口径见统计说明）。", ["office_id", "year"],
                     [_fk("department_id", "departments", "id")]),
 )}

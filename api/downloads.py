@@ -12,28 +12,26 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
-from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from flask import Blueprint, Response, redirect, request, stream_with_context, url_for
 
 from gongshi.api.context import get_db
-from gongshi.api.datasets import DATASETS, FORMATS, Dataset
+from gongshi.api.datasets import DATASETS, FORMATS, TITLES, Dataset, meaning
+from gongshi.api.endpoint import resolve_department
 from gongshi.api.problems import ApiError
 from gongshi.api.schemas import DownloadArgs, load_args
+from gongshi.api.xlsx import write_xlsx
 from gongshi.store import queries
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads",
                template_folder=str(Path(__file__).parent / "templates"))
 
-XLSX_MAX_ROWS = 1_000_000  # a sheet holds 1,048,576 rows: longer datasets go on to a second sheet
 CHUNK = 1 << 16
 
 
 @bp.get("/")
 def index():
-    with get_db().session() as session:
-        version = queries.data_version(session)
-    return render_template("downloads.html", datasets=DATASETS.values(), formats=FORMATS, updated=version[1])
+    """One page lists the downloads, the portal's /data (with the site's navigation)."""
+    return redirect("/data", 301)
 
 
 @bp.get("/datapackage.json")
@@ -49,6 +47,8 @@ def download(dataset: str, fmt: str):
     if dataset not in DATASETS:
         raise ApiError(404, f"没有名为 {dataset} 的数据集，可下载的有：{'、'.join(DATASETS)}")
     args = load_args(DownloadArgs(), request.args.to_dict())
+    with get_db().session() as session:
+        resolve_department(session, args)
     spec = DATASETS[dataset]
     rows = _rows(spec, args.get("year"), args.get("department"))
     body = {"csv": _csv, "jsonl": _jsonl, "xlsx": _xlsx}[fmt](spec.columns(), rows)
@@ -110,32 +110,19 @@ def _jsonl(columns: list[str], rows: Iterable[dict]) -> Iterator[str]:
         yield "\n".join(lines) + "\n"
 
 
-def _cell(sheet, value):
-    """Strings stay strings: one starting with '=' is not turned into a formula."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if not isinstance(value, str):
-        return value
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"
-    return cell
+def _xlsx_value(value):
+    return ("是" if value else "否") if isinstance(value, bool) else value
 
 
 def _xlsx(columns: list[str], rows: Iterable[dict]) -> Iterator[bytes]:
-    """openpyxl's write-only mode spools rows to disk; the finished file is then sent in chunks."""
-    book = Workbook(write_only=True)
-    sheet, written = None, XLSX_MAX_ROWS
-    for row in rows:
-        if written >= XLSX_MAX_ROWS:
-            sheet = book.create_sheet(f"数据{len(book.worksheets) + 1}")
-            sheet.append(columns)
-            written = 0
-        sheet.append([_cell(sheet, row[c]) for c in columns])
-        written += 1
-    if sheet is None:
-        book.create_sheet("数据1").append(columns)
+    """For people in Excel: Chinese column titles, 是/否, and a sheet "说明" with the data dictionary
+    (CSV and JSON Lines keep the stable machine names). The workbook is spooled to a temporary
+    file (a zip is finished only at its end), then sent in chunks."""
+    titles = [TITLES[c] for c in columns]
+    guide = ("说明", ["列名", "字段名（CSV、JSON Lines 中）", "含义"],
+             [[title, column, meaning(column)] for column, title in zip(columns, titles)])
     with tempfile.TemporaryFile() as out:
-        book.save(out)
+        write_xlsx(out, titles, ([_xlsx_value(row[c]) for c in columns] for row in rows), appendix=guide)
         out.seek(0)
         while chunk := out.read(CHUNK):
             yield chunk
@@ -148,7 +135,7 @@ def datapackage_descriptor(updated: dt.datetime | None, sources: list) -> dict:
         "name": "gongshi",
         "title": "公示：双随机、一公开抽查数据",
         "description": "各部门公示的抽查事项清单、抽查计划与任务、抽查检查结果和信用信息，整理为统一格式。",
-        "homepage": url_for("downloads.index", _external=True),
+        "homepage": url_for("downloads.index", _external=True),  # redirects to /data
         "licenses": [{"name": "public-government-information", "title": "政府信息公开：来源部门依法公示的信息"}],
         "sources": [{"title": s.name, "path": s.uri if s.uri.startswith(("http://", "https://")) else s.name,
                      "publisher": s.publisher, "fetched_at": s.fetched_at.isoformat() + "Z"} for s in sources],

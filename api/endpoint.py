@@ -57,6 +57,7 @@ class Api:
                 params = _parse(args)
                 _check_path(path)
                 with get_db().session() as session:
+                    resolve_department(session, params)
                     result = fn(session, params, **path)
                     if not many:
                         body = _dump(session, result, schema)
@@ -80,6 +81,16 @@ def _parse(args: type[Args] | None) -> dict:
             raise invalid(next(iter(request.args)), "不支持此参数")
         return {}
     return load_args(args(), request.args.to_dict())
+
+
+NO_DEPARTMENT = 0  # no department has it: an unknown name finds nothing, as an unknown number does
+
+
+def resolve_department(session, params: dict) -> None:
+    """`department` names a department by its number or by name (全称、简称或其他写法)."""
+    if "department" in params:
+        found = queries.department_id(session, params["department"])
+        params["department"] = NO_DEPARTMENT if found is None else found
 
 
 def _check_path(path: dict) -> None:

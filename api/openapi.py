@@ -22,7 +22,7 @@ DESCRIPTION = """公示（双随机、一公开）开放数据接口。数据公
 - 按客户端限流，超出时返回 429 与 `Retry-After`。
 - 日期为 ISO 8601；金额以元为单位、保留两位小数；规范化的数值旁保留公布原文（如 `planned_count`
   与 `planned_count_text`）。
-- 每条事实带 `source`：来源文件、获取时间与行号。整库下载见 `/downloads/`。
+- 每条事实带 `source`：来源文件、获取时间与行号。整库下载（CSV、JSON Lines、Excel）及字段说明见 `/data`。
 """
 
 

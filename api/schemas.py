@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from flask import url_for
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
@@ -13,7 +14,9 @@ from marshmallow.experimental.context import Context
 
 from gongshi.api.problems import invalid
 from gongshi.store.queries import on_time
+from gongshi.store.standing import standing
 from gongshi.store.vocabulary import KNOWN_RESULTS
+from gongshi.store.workdays import china_today
 
 USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 USCC_RE = re.compile(USCC_PATTERN)
@@ -263,6 +266,26 @@ class DepartmentSchema(Out):
                               metadata=_meta("来源文件中的其他写法", type="array", items={"type": "string"}))
 
 
+def _region_of(code: str | None, name: str | None) -> dict | None:
+    return {"code": code, "name": name} if code else None
+
+
+class OfficeRefSchema(Out):
+    """An office (机关): a department kind in one region at one level (dumped from store.stats.OfficeRow)."""
+
+    id = fields.Integer(required=True, metadata=_meta("机关编号，见 /api/v1/offices"))
+    name = fields.String(required=True, metadata=_meta("机关名称，如 南通市市场监督管理局；地区未知的为来源原文"))
+    region = Computed(RegionSchema, lambda o: _region_of(o.region_code, o.region_name), allow_none=True,
+                      metadata=_meta("所在行政区划；无法确定地区的机关为 null"))
+    level = string("层级：省、市、县；地区未知的为 null")
+
+
+class OfficeSchema(OfficeRefSchema):
+    placed = fields.Boolean(required=True, metadata=_meta("是否已确定所在地区（false：名称无法定位，单列，不与其他机关合并）"))
+    department = Computed(DepartmentRefSchema, lambda o: {"id": o.department_id, "name": o.department},
+                          metadata=_meta("部门（种类），如 市场监督管理局"))
+
+
 # --- entities, inspections, credit ----------------------------------------------------------
 
 
@@ -353,7 +376,36 @@ class EnterpriseSummarySchema(Out):
     address = string("住所")
 
 
+class ListStandingSchema(Out):
+    listed = fields.Boolean(required=True, metadata=_meta("目前是否在名单中"))
+    since = date("最近一次列入的决定日期")
+    removed_on = date("最近一次列入被移出的日期（仍在名单中时为 null）")
+    credit_event_id = integer("决定目前状态的信用信息编号（见 credit_events）", attribute="event_id")
+
+
+class StandingSchema(Out):
+    """store.standing.Standing: the figures of the summary at the top of the entity's page."""
+
+    abnormal_list = fields.Nested(ListStandingSchema, attribute="abnormal", required=True,
+                                  metadata=_meta("经营异常名录"))
+    serious_violation_list = fields.Nested(ListStandingSchema, attribute="serious", required=True,
+                                           metadata=_meta("严重违法失信名单"))
+    penalties = fields.Integer(required=True, metadata=_meta("行政处罚次数"))
+    fines_yuan = number("罚款金额合计（元）")
+    latest_inspection_id = integer("最近一次抽查结果的编号")
+    latest_inspection_on = date("最近一次抽查的完成日期")
+    latest_problems_found = boolean("最近一次抽查是否发现问题")
+    recent_problems = fields.Integer(required=True, metadata=_meta("近三年（recent_since 以来）发现问题的抽查次数"))
+    recent_since = date("“近三年”的起始日期（按北京时间的今天计算）")
+    risk_class = string("最新的信用风险分类 A–D")
+    risk_meaning = string("该分类的含义，如 一般风险")
+    risk_decided_on = date("该分类的评定日期")
+    closed = string("登记状态为注销或吊销时：注销 / 吊销")
+
+
 class EnterpriseSchema(EnterpriseSummarySchema):
+    standing = Computed(StandingSchema, lambda e: standing(e.entity, e.inspections, e.credit_events, china_today()),
+                        metadata=_meta("信用状况一览：是否在经营异常名录、严重违法失信名单中，处罚，最近一次抽查，风险分类"))
     former_names = fields.Function(lambda e: [n.name for n in e.names if n.name != e.name], required=True,
                                    metadata=_meta("曾用名", type="array", items={"type": "string"}))
     industry = string("行业")
@@ -414,8 +466,13 @@ def year_arg(description: str = "年度") -> fields.Integer:
     return arg_int(description, 1990, 2100)
 
 
-def department_arg(description: str = "部门编号（见 /api/v1/departments）") -> fields.Integer:
-    return arg_int(description, 1, MAX_ID)
+def department_arg(description: str = "部门") -> fields.String:
+    """A department by number or by name; api.endpoint.resolve_department looks it up."""
+    return fields.String(validate=[validate.Length(max=64, error="不能超过 64 个字符"),
+                                   validate.Regexp(r"^(?:0*[1-9]\d{0,9}|(?![-+]?\d+$)[^\x00]+)$",
+                                                   error="应为部门编号（1 起的整数）或部门名称")],
+                         metadata=_meta(description + "：编号或名称（全称、简称均可），如 7 或 市场监督管理局；"
+                                        "见 /api/v1/departments；没有这个部门时结果为空"))
 
 
 class ListArgs(Args):
@@ -480,17 +537,23 @@ def load_args(schema: Args, values: dict) -> dict:
 
 
 class CoverageRowSchema(Out):
-    """One lead department's year; the rules behind each figure are in store.stats.DEFINITIONS."""
+    """One office's year, as counts and as rates; the rules behind each figure are in
+    store.stats_definitions.DEFINITIONS (shown on /about)."""
 
-    department = department_field("department_id", "牵头部门（抽查批次、户次、公示数计入牵头部门）")
+    office = Computed(OfficeRefSchema, lambda r: SimpleNamespace(id=r.office_id, name=r.office, level=r.office_level,
+                                                                 region_code=r.region_code, region_name=r.region),
+                      metadata=_meta("机关（批次、户次、公示数计入实施的机关，案件与罚款计入作出处罚的机关）"))
+    department = Computed(DepartmentRefSchema, lambda r: {"id": r.department_id, "name": r.department},
+                          metadata=_meta("部门（种类）"))
     year = fields.Integer(required=True, metadata=_meta("年度"))
-    tasks = fields.Integer(required=True, metadata=_meta("抽查批次：牵头的抽查任务数"))
+    tasks = fields.Integer(required=True, metadata=_meta("抽查批次：牵头或实施的抽查任务数"))
     joint_tasks = fields.Integer(required=True, metadata=_meta("其中部门联合抽查任务数"))
     joint_share = fields.Float(required=True, allow_none=True, metadata=_meta("联合抽查占比（0–1），对照 10% 目标"))
     meets_joint_target = boolean("是否达到联合抽查不低于 10% 的目标")
     inspections = fields.Integer(required=True, metadata=_meta("抽查户次"))
     entities = fields.Integer(required=True, metadata=_meta("抽查户数（不重复的市场主体）"))
     problems_found = fields.Integer(required=True, metadata=_meta("发现问题的户次"))
+    problem_share = fields.Float(required=True, allow_none=True, metadata=_meta("发现问题率（0–1）"))
     published = fields.Integer(required=True, metadata=_meta("已公示（有公示日期）的户次"))
     on_time = fields.Integer(required=True, metadata=_meta("按时公示的户次"))
     late = fields.Integer(required=True, metadata=_meta("逾期公示的户次"))
@@ -498,13 +561,127 @@ class CoverageRowSchema(Out):
     publication_unknown = fields.Integer(required=True, metadata=_meta("公示情况不明（无公示日期）的户次"))
     on_time_estimated = fields.Integer(required=True, metadata=_meta("按时与否为估算的户次（日历未覆盖的年份）"))
     deadline_working_days = integer("适用的公示时限（工作日）")
-    cases = fields.Integer(required=True, metadata=_meta("双随机抽查案件数（计入作出处罚的参与部门）"))
+    directory_size = integer("机关辖区内检查对象名录的市场主体数；未导入名录时为 null")
+    per_100_entities = fields.Float(required=True, allow_none=True, metadata=_meta("每百户名录主体的抽查户次"))
+    directory_share = fields.Float(required=True, allow_none=True,
+                                   metadata=_meta("名录覆盖比例（0–1）：当年抽查的不重复主体数 ÷ 名录主体数"))
+    multi_task_entities = fields.Integer(required=True, metadata=_meta("所查主体中当年被多个任务检查的户数（检查负担）"))
+    multi_office_entities = fields.Integer(required=True, metadata=_meta("所查主体中当年被多个机关检查的户数（检查负担）"))
+    problems_followed = fields.Integer(required=True, metadata=_meta("发现问题的户次中，180 日内有行政处罚或列入经营异常名录的"))
+    credit_link_share = fields.Float(required=True, allow_none=True, metadata=_meta("信用关联比例（0–1）"))
+    cases = fields.Integer(required=True, metadata=_meta("双随机抽查案件数（计入作出处罚的参与机关）"))
     fines_yuan = Rounded(required=True, metadata=_meta("案件罚没金额（元，两位小数）"))
+
+
+def region_arg() -> fields.String:
+    return fields.String(validate=validate.Regexp(r"^\d{6}$", error="应为六位行政区划代码"),
+                         metadata=_meta("行政区划代码：该地及其下级地区（市含所辖县区）；没有数据时为空列表"))
+
+
+def office_arg() -> fields.Integer:
+    return arg_int("机关编号（见 /api/v1/offices）", 1, MAX_ID)
 
 
 class CoverageArgs(Args):
     year = year_arg()
-    department = department_arg("牵头部门编号")
+    office = office_arg()
+    department = department_arg("部门（种类）编号")
+    region = region_arg()
+
+
+class OfficeArgs(Args):
+    department = department_arg("部门（种类）编号")
+    region = region_arg()
+
+
+class Attachment3RowSchema(Out):
+    """One row of 附件3 (the official yearly statistics form) for one filing office (填报单位)."""
+
+    office = Computed(OfficeRefSchema, lambda r: None if r.office_id is None else
+                      SimpleNamespace(id=r.office_id, name=r.office, level=r.office_level, region_code=r.region_code,
+                                      region_name=r.region), allow_none=True,
+                      metadata=_meta("填报单位（机关）；合计为 null"))
+    category = fields.String(required=True, metadata=_meta("类别：系统内双随机抽查 或 部门联合抽查"))
+    level = fields.String(required=True, metadata=_meta("本级（填报单位自身）或 下级（辖区内下级同类机关）"))
+    label = fields.String(required=True, metadata=_meta("统计表中该行的名称"))
+    batches = fields.Integer(required=True, metadata=_meta("抽查批次"))
+    entities = fields.Integer(required=True, metadata=_meta("抽查数量（户次）"))
+    published_system = fields.Integer(required=True, metadata=_meta("抽查结果公示数量：公示系统"))
+    cases = fields.Integer(required=True, metadata=_meta("双随机抽查案件数（件）"))
+    fines_wan = fields.Float(required=True, metadata=_meta("案件处罚金额（万元）"))
+
+
+class Attachment3Args(Args):
+    year = year_arg()
+    office = office_arg()
+
+
+class PlanRowSchema(Out):
+    """A task's inspected entities against its published 抽取数量."""
+
+    task_no = fields.String(required=True, metadata=_meta("抽查任务编号"))
+    name = fields.String(required=True, metadata=_meta("任务名称"))
+    year = integer("年度")
+    office_id = integer("牵头机关编号")
+    planned_count = integer("公布的抽取数量")
+    planned_text = string("抽取数量（原文），如 约1000")
+    actual = fields.Integer(required=True, metadata=_meta("已导入的抽查户次"))
+    status = fields.String(required=True, metadata=_meta("met 达到、under 未达到、over 超出、unknown 未公布抽取数量、"
+                                                         "no_results 结果未公示/未导入（不判定）"))
+    status_text = fields.String(required=True, metadata=_meta("状态（中文）"))
+
+
+class PlanRowArgs(Args):
+    year = year_arg()
+    office = office_arg()
+    department = department_arg("部门（种类）编号")
+
+
+class DirectorySchema(Out):
+    """Directory coverage (名录覆盖率) of a region, or of every loaded directory."""
+
+    year = integer("截至年度（有检查数据的最近年度）")
+    directory_size = fields.Integer(required=True, metadata=_meta("名录中的市场主体数"))
+    inspected_1y = fields.Integer(required=True, metadata=_meta("最近 1 年内被抽查过的"))
+    share_1y = fields.Float(required=True, allow_none=True, metadata=_meta("占比（0–1）"))
+    inspected_3y = fields.Integer(required=True, metadata=_meta("最近 3 年内被抽查过的"))
+    share_3y = fields.Float(required=True, allow_none=True, metadata=_meta("占比（0–1）"))
+    inspected_5y = fields.Integer(required=True, metadata=_meta("最近 5 年内被抽查过的"))
+    share_5y = fields.Float(required=True, allow_none=True, metadata=_meta("占比（0–1）"))
+    never_drawn_5y = fields.Integer(required=True, metadata=_meta("5 年内从未被抽中的"))
+
+
+class RegionArgs(Args):
+    region = region_arg()
+
+
+class NeverDrawnArgs(ListArgs):
+    region = region_arg()
+
+
+class BurdenSchema(Out):
+    year = fields.Integer(required=True, metadata=_meta("年度"))
+    entities_inspected = fields.Integer(required=True, metadata=_meta("被抽查的不重复市场主体数"))
+    multi_task_entities = fields.Integer(required=True, metadata=_meta("被两个及以上任务检查的主体数"))
+    multi_task_share = fields.Float(required=True, allow_none=True, metadata=_meta("其占比（0–1）"))
+    multi_task_visits = fields.Integer(required=True, metadata=_meta("这些主体的检查户次"))
+    separate_visits = fields.Integer(required=True, metadata=_meta("其中未并入部门联合抽查的户次"))
+
+
+class CreditLinkSchema(Out):
+    year = integer("年度")
+    risk_class = string("信用风险分类 A–D；未分类为 null")
+    entities = fields.Integer(required=True, metadata=_meta("该类主体数"))
+    inspections = fields.Integer(required=True, metadata=_meta("抽查户次"))
+    per_100_entities = fields.Float(required=True, allow_none=True, metadata=_meta("每百户抽查户次"))
+    problems_found = fields.Integer(required=True, metadata=_meta("发现问题的户次"))
+    problem_share = fields.Float(required=True, allow_none=True, metadata=_meta("发现问题率（0–1）"))
+    followed_by_penalty = fields.Integer(required=True, metadata=_meta("180 日内有行政处罚的户次"))
+    followed_by_abnormal = fields.Integer(required=True, metadata=_meta("180 日内列入经营异常名录的户次"))
+
+
+class YearArgs(Args):
+    year = year_arg()
 
 
 class SearchHitSchema(Out):

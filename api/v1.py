@@ -9,27 +9,40 @@ from gongshi.api.endpoint import Api, ListQuery, next_url
 from gongshi.api.problems import ApiError, invalid, not_found
 from gongshi.api.schemas import (
     USCC_RE,
+    Attachment3Args,
+    Attachment3RowSchema,
+    BurdenSchema,
     CheckItemArgs,
     CheckItemSchema,
     CoverageArgs,
     CoverageRowSchema,
+    CreditLinkSchema,
     DepartmentSchema,
+    DirectorySchema,
     EnterpriseArgs,
     EnterpriseSchema,
     EnterpriseSummarySchema,
     InspectionArgs,
     InspectionSchema,
     ListArgs,
+    NeverDrawnArgs,
+    OfficeArgs,
+    OfficeSchema,
     PlanArgs,
     PlanDetailSchema,
+    PlanRowArgs,
+    PlanRowSchema,
     PlanSchema,
+    RegionArgs,
     SearchArgs,
     SearchPageSchema,
     TaskArgs,
     TaskSchema,
+    YearArgs,
 )
 from gongshi.store import queries, stats
 from gongshi.store.models import CheckItem, Department, Inspection, MarketEntity, Plan, Task
+from gongshi.store.stats import never_drawn_filters
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 api = Api(bp)
@@ -99,11 +112,67 @@ def department(session, args, department_id):
     return queries.department(session, department_id) or _missing("编号为此值的部门", department_id)
 
 
+@api.get("/offices", OfficeSchema, args=OfficeArgs, many=True, tag=REFERENCE, summary="机关列表",
+         description="机关：一个部门（种类）在一个行政区划的一级机关，如 南通市市场监督管理局、如皋市市场监督管理局。"
+         "region 含下级地区（市含所辖县区）。")
+def offices(session, args):
+    rows = stats.office_rows(session, department_id=args.get("department"), region=args.get("region"))
+    return sorted(rows.values(), key=lambda o: (o.department, o.region_code or "~", o.name))
+
+
+@api.get("/offices/<int:office_id>", OfficeSchema, tag=REFERENCE, summary="一个机关")
+def office(session, args, office_id):
+    rows = stats.office_rows(session, office_id=office_id)
+    return rows.get(office_id) or _missing("编号为此值的机关", office_id)
+
+
 @api.get("/stats/coverage", CoverageRowSchema, args=CoverageArgs, many=True, tag=STATISTICS,
-         summary="各部门抽查统计", description="每个牵头部门每年一行：抽查批次、联合抽查占比、户次与户数、发现问题、"
-         "按时公示、案件与罚没金额。口径与官方统计表（附件3）一致：批次、户次、公示数计入牵头部门，案件与罚款计入作出处罚的部门。")
+         summary="各机关抽查统计", description="每个机关每年一行：抽查批次、联合抽查占比、户次与户数、发现问题率、按时公示率、"
+         "每百户名录主体抽查户次、检查负担、信用关联、案件与罚没金额。口径与官方统计表（附件3）一致：批次、户次、公示数计入"
+         "实施的机关，案件与罚款计入作出处罚的机关。region 含下级地区（市含所辖县区），没有数据的地区返回空列表。")
 def coverage(session, args):
-    return stats.coverage(session, year=args.get("year"), department_id=args.get("department"))
+    return stats.coverage(session, year=args.get("year"), office_id=args.get("office"),
+                          department_id=args.get("department"), region=args.get("region"))
+
+
+@api.get("/stats/attachment3", Attachment3RowSchema, args=Attachment3Args, many=True, tag=STATISTICS,
+         summary="监管信息统计表（附件3）", description="按填报单位（机关）：本级为该机关自身，下级为其辖区内下级同类机关。"
+         "不指定 office 时为每个有数据的机关各一份，最后为合计；没有此机关时为空列表。year 默认为有数据的最近年度。")
+def attachment3(session, args):
+    year = args.get("year") or stats.latest_year(session)
+    return stats.attachment3(session, year, args.get("office")) if year is not None else []
+
+
+@api.get("/stats/plans", PlanRowSchema, args=PlanRowArgs, many=True, tag=STATISTICS, summary="计划与实际",
+         description="每个抽查任务公布的抽取数量与已导入的抽查户次。任务没有任何已导入的结果时为 no_results"
+         "（结果未公示/未导入），不判定是否达到。")
+def planned_vs_actual(session, args):
+    return stats.planned_vs_actual(session, year=args.get("year"), office_id=args.get("office"),
+                                   department_id=args.get("department"))
+
+
+@api.get("/stats/directory", DirectorySchema, args=RegionArgs, tag=STATISTICS, summary="名录覆盖率",
+         description="检查对象名录中的市场主体最近 1、3、5 年内被抽查的比例；region 含下级地区。")
+def directory(session, args):
+    return stats.directory_coverage(session, args.get("region"))
+
+
+@api.get("/stats/never-drawn", EnterpriseSummarySchema, args=NeverDrawnArgs, many=True, tag=STATISTICS,
+         summary="5 年内从未被抽中的名录主体", description="江苏省实施方案要求提高其被抽中的概率；region 含下级地区。")
+def never_drawn(session, args):
+    return ListQuery(MarketEntity, never_drawn_filters(session, args.get("region")))
+
+
+@api.get("/stats/burden", BurdenSchema, args=YearArgs, many=True, tag=STATISTICS, summary="检查负担",
+         description="同一年度被两个及以上抽查任务检查的市场主体（进一次门、查多项事）。")
+def burden(session, args):
+    return stats.burden(session, args.get("year"))
+
+
+@api.get("/stats/credit-link", CreditLinkSchema, args=YearArgs, many=True, tag=STATISTICS, summary="信用关联",
+         description="按信用风险分类的抽查频次、发现问题率，以及其后 180 日内的行政处罚和列入经营异常名录。")
+def credit_link(session, args):
+    return stats.credit_link(session, args.get("year"))
 
 
 @api.get("/search", SearchPageSchema, args=SearchArgs, tag=SEARCH, summary="搜索市场主体、抽查任务、计划和抽查事项",

@@ -20,24 +20,25 @@ _NOTES = ["1.为防止重复统计，抽查批次、抽查数量和公示数量�
 
 
 def render(year: int, rows: list[Attachment3Row]) -> bytes:
-    """附件3 as XLSX, laid out like the form: a sheet for all departments (合计), then one each."""
+    """附件3 as XLSX, laid out like the form: one sheet per filing office (填报单位), the 合计
+    first when there is one."""
     wb = Workbook()
     wb.remove(wb.active)
-    by_department: dict[str, list[Attachment3Row]] = defaultdict(list)
+    by_office: dict[str, list[Attachment3Row]] = defaultdict(list)
     for r in rows:
-        by_department[r.department].append(r)
-    for name in [TOTAL] + [n for n in by_department if n != TOTAL]:
-        _form_sheet(wb.create_sheet(name[:31]), year, name, by_department[name])
+        by_office[r.office].append(r)
+    for name in sorted(by_office, key=lambda n: n != TOTAL):
+        _form_sheet(wb.create_sheet(name[:31]), year, name, by_office[name])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def _form_sheet(ws, year: int, department: str, rows: list[Attachment3Row]) -> None:
+def _form_sheet(ws, year: int, office: str, rows: list[Attachment3Row]) -> None:
     thin = Side(style="thin")
     ws.append(["“双随机、一公开”监管信息统计表"])
     ws.append([f"（{year}年度）"])
-    ws.append([f"填报单位：{'全部部门' if department == TOTAL else department}", None, None, None, None, None,
+    ws.append([f"填报单位：{'全部机关' if office == TOTAL else office}", None, None, None, None, None,
                f"生成日期：{dt.date.today():%Y年%m月%d日}"])
     ws.append(_HEADER)
     ws.append([None, None, None, None, *_CHANNELS, None, None])

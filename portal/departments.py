@@ -1,11 +1,10 @@
 """Department pages and the checklists (抽查事项清单) by department."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 
 from gongshi.api.context import get_db
-from gongshi.portal import charts
-from gongshi.portal.web import choice_arg, int_arg, page_arg, page_or_404
+from gongshi.portal.web import choice_arg, page_arg, page_or_404
 from gongshi.store import pages, queries, stats
 
 bp = Blueprint("departments", __name__)
@@ -18,32 +17,31 @@ def department(department_id: int):
         dept = queries.department(session, department_id) if department_id < 2**31 else None
         if dept is None:
             abort(404, description=f"没有编号为 {department_id} 的部门。")
-        years = sorted(stats.coverage(session, department_id=department_id), key=lambda r: r.year)
+        years = pages.stat_years(session)
+        offices = stats.coverage(session, year=years[0], department_id=department_id) if years else []
         items = pages.check_items(session, 1, 20, department_id=department_id)
         plans = pages.department_plans(session, department_id)
         tasks = page_or_404(pages.department_tasks(session, department_id, page_arg(), PER_PAGE))
-    return render_template("department.html", department=dept, years=years, items=items, plans=plans, tasks=tasks,
-                           charts=_coverage_charts(years), target=stats.JOINT_TARGET)
+    return render_template("department.html", department=dept, year=years[0] if years else None, offices=offices,
+                           items=items, plans=plans, tasks=tasks, target=stats.JOINT_TARGET)
 
 
-def _coverage_charts(rows) -> list:
-    if not rows:
-        return []
-    years = [r.year for r in rows]
-    return [
-        charts.bars("chart-inspections", "抽查户次与发现问题", "年度", years,
-                    {"抽查户次": [r.inspections for r in rows], "发现问题": [r.problems_found for r in rows]}, "户次"),
-        charts.shares("chart-shares", "联合抽查占比与按时公示率", years,
-                      {"联合抽查占比": [r.joint_share for r in rows], "按时公示率": [r.on_time_share for r in rows]},
-                      target=stats.JOINT_TARGET),
-    ]
+def department_arg(session) -> int | None:
+    """`?department=` as a number or a name (全称、简称); an unknown one is a 400 page naming it."""
+    raw = request.args.get("department", "").strip()
+    if not raw:
+        return None
+    found = queries.department_id(session, raw[:64])
+    if found is None:
+        abort(400, description=f"没有名称或编号为“{raw[:40]}”的部门")
+    return found
 
 
 @bp.get("/check-items")
 def check_items():
-    department_id = int_arg("department", high=2**31 - 1)
     item_class = choice_arg("item_class", pages.ITEM_CLASSES)
     with get_db().session() as session:
+        department_id = department_arg(session)
         items = page_or_404(pages.check_items(session, page_arg(), PER_PAGE, department_id, item_class))
         departments = pages.departments(session)
         changes = pages.check_item_changes(session, department_id, limit=20)

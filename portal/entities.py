@@ -7,9 +7,9 @@ from flask import Blueprint, abort, render_template
 from gongshi.api.context import get_db
 from gongshi.portal import charts
 from gongshi.portal.web import csv_response
-from gongshi.store import corrections, pages, queries
+from gongshi.store import corrections, pages, queries, standing
 from gongshi.store.stats import DEFAULT_DEADLINE_DAYS
-from gongshi.store.workdays import is_on_time
+from gongshi.store.workdays import china_today, is_on_time
 
 bp = Blueprint("entities", __name__)
 
@@ -38,10 +38,13 @@ def entity(key: str):
         regions = queries.regions(session, [record.region_code])
         departments = queries.departments_by_id(session)
         requests = corrections.by_fact(record.corrections)  # loaded with the record, or lazily here
+        led_by = standing.outcome_links(session, [c.id for c in record.credit_events])
+    summary = standing.standing(record.entity, record.inspections, record.credit_events, china_today())
     chart = charts.entity_history(record.inspections) if any(i.completed_on for i in record.inspections) else None
     return render_template("entity.html", record=record, sources=sources, region=regions.get(record.region_code),
                            departments=departments, chart=chart, timeliness=timeliness,
-                           corrections=requests)
+                           corrections=requests, standing=summary, led_by=led_by,
+                           inspections_by_id={i.id: i for i in record.inspections})
 
 
 CSV_HEADER = ["类别", "日期", "抽查任务编号", "抽查任务名称", "抽查机关", "检查事项/事由", "检查结果/内容", "后续处置",

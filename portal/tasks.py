@@ -38,7 +38,7 @@ def task(task_no: str):
         source = queries.sources(session, [t.source_id])[t.source_id]
         draws = pages.task_draws(session, t.task_no)
     chart = charts.bars("chart-results", "检查结果分布", "检查结果", [r for r, _ in results],
-                        {"户数": [n for _, n in results]}, "户") if results else None
+                        {"户数": [n for _, n in results]}, "户", horizontal=True)
     return render_template("task.html", task=t, progress=progress, results=results, inspected=inspected,
                            source=source, chart=chart, draws=draws)
 
@@ -75,7 +75,9 @@ def plan(plan_no: str):
         source = queries.sources(session, [p.source_id])[p.source_id]
         departments = queries.departments_by_id(session)
     counted = [r for r in progress if r.task.planned_count is not None or r.actual]
-    chart = charts.bars("chart-plan", "各任务计划抽取与实际检查户数", "任务", [r.task.seq or r.task.task_no for r in counted],
+    # Task numbers start with the plan's: the rest is short enough to sit under a bar on a phone.
+    labels = [r.task.seq or r.task.task_no.removeprefix(p.plan_no).lstrip("-") or r.task.task_no for r in counted]
+    chart = charts.bars("chart-plan", "各任务计划抽取与实际检查户数", "任务", labels,
                         {"计划抽取": [r.task.planned_count for r in counted], "实际检查": [r.actual for r in counted]},
                         "户") if counted else None
     return render_template("plan.html", plan=p, progress=progress, source=source, chart=chart,

@@ -1,17 +1,19 @@
 """What every page shares: registration of the page blueprints, security and cache headers,
-parameter parsing that answers 400 in Chinese, and the plotly.js bundle served locally."""
+parameter parsing that answers 400 in Chinese, and the static files (plotly.js included: the portal
+must work on a closed network, no CDN) under hashed names, see assets.py."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
-import plotly
-from flask import Blueprint, Flask, Response, abort, request, send_from_directory, url_for
+from flask import Flask, Response, abort, current_app, request, url_for
 
-# plotly.js as the plotly package ships it: the portal must work on a closed network (no CDN).
-PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
+from gongshi.portal import assets
+
 # The portal's own files; a deployment's nginx serves them from here (deploy/nginx-gongshi.conf).
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -19,30 +21,20 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
 PAGE_MAX_AGE = 60  # seconds: pages change with every ingest, so caches keep them briefly
-STATIC_MAX_AGE = 86400
-
-vendor = Blueprint("vendor", __name__)
-
-
-@vendor.get("/static/vendor/plotly.min.js")
-def plotly_js():
-    return send_from_directory(PLOTLY_JS_DIR, "plotly.min.js", max_age=STATIC_MAX_AGE)
-
 
 def install(app: Flask) -> None:
     """Register the page blueprints, the error pages and the response headers."""
-    from gongshi.portal import corrections, departments, entities, errors, pages, tasks
+    from gongshi.portal import corrections, departments, entities, errors, feeds, offices, pages, tasks
 
-    app.static_folder = str(STATIC_DIR)
-    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
+    assets.install(app, STATIC_DIR)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, vendor):
+    for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, offices.bp, feeds.bp):
         app.register_blueprint(bp)
     corrections.init_app(app)
     errors.install(app)
     app.after_request(_headers)
     app.jinja_env.globals.update(page_url=page_url, canonical_url=canonical_url)
-    app.jinja_env.filters.update(cn_date=cn_date, percent=percent)
+    app.jinja_env.filters.update(cn_date=cn_date, percent=percent, money=money)
 
 
 def _headers(response):
@@ -100,6 +92,13 @@ def page_url(page: int) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def site_url(path: str) -> str:
+    """An absolute URL of a path on this site, for feeds and other documents read elsewhere: from
+    the configured base URL when there is one (GONGSHI_BASE_URL), else from the request."""
+    base = current_app.config.get("GONGSHI_BASE_URL") or request.url_root
+    return base.rstrip("/") + path
+
+
 def canonical_url() -> str:
     """The page's address with its meaningful parameters only, in a stable order."""
     args = {k: v for k, v in sorted(request.args.items()) if v != "" and not (k == "page" and v == "1")}
@@ -108,8 +107,21 @@ def canonical_url() -> str:
 
 
 def cn_date(value) -> str:
-    """2021年4月23日, as dates are written on pages."""
+    """2021年4月23日, as dates are written on pages (from a date or an ISO 8601 text)."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
     return f"{value.year}年{value.month}月{value.day}日" if value else "未公布"
+
+
+def money(value) -> str:
+    """An amount in 元 as people write it: "2 万元", "1.25 万元" from 10,000 元 up, "5,000 元" or
+    "1,234.50 元" below (never "2.0000 万元")."""
+    if value is None:
+        return "—"
+    amount = Decimal(value)
+    if abs(amount) >= 10_000:
+        return f"{amount / 10_000:,.4f}".rstrip("0").rstrip(".") + " 万元"
+    return (f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}") + " 元"
 
 
 def percent(value, digits: int = 1) -> str:

@@ -7,6 +7,8 @@ A folded query is looked up in tiers, each a set of index terms and a check on t
   2 name: a name (current or former) contains the query;
   3 other: the address, region, type, plan, department… contains it;
   4 near: (queries of 5+ characters) a name within one wrong character of it.
+A query of several words ("南通 纺织") also finds documents holding each word, in any order:
+after the tiers of the words run together, in the names (rank 2) or names and other text (rank 3).
 Inside a tier, hits are ordered by the most recent inspection. Every segment of the index is
 written in that order, so a tier takes the first matches of each segment, in document order:
 it walks the postings of its rarest term, checks the document's folded names (which also checks
@@ -23,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from heapq import merge
-from itertools import accumulate, islice
+from itertools import accumulate, islice, product
 from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
@@ -43,6 +45,7 @@ NEAR_MIN = 5  # queries this long also find names one character off
 NEAR_DF = 20_000  # bigrams commoner than this do not propose near candidates
 NEAR_CANDIDATES = 200
 SUGGESTIONS = 5
+MAX_WORDS = 4  # words of a query searched each on its own (a tier per placement: 2**words)
 FACETS = ("type", "region", "entity_type", "department", "result", "year")
 
 
@@ -126,7 +129,33 @@ def _bigrams(q: str) -> list[str]:
     return sorted({q[i:i + 2] for i in range(len(q) - 1)}) or [q]
 
 
-def _tiers(q: str, filter_terms: list[str]) -> list[_Tier]:
+def _words(query: str) -> list[str]:
+    """The folded words of a query typed with spaces ("南通 纺织"), each once, in order."""
+    return list(dict.fromkeys(w for w in map(fold, query.split()[:MAX_WORDS]) if w))
+
+
+def _terms(field: str, word: str) -> list[tuple[str, str]]:
+    """Index terms that a field holding `word` must have: names also index single characters,
+    other text only bigrams (a one-character word in other text has no term to look up)."""
+    return [(field, g) for g in _bigrams(word)] if field == "n" or len(word) > 1 else []
+
+
+def _word_tiers(words: list[str]) -> list[_Tier]:
+    """Several words: each somewhere in the document, in any order. In the names (rank 2), or in
+    names and other text together (rank 3): one tier per way of placing each word in a name
+    field or the other text, since a tier's terms are all required."""
+    in_names = _Tier(2, "name", [t for w in words for t in _terms("n", w)],
+                     lambda c: all(any(w in n for n in c.names) for w in words))
+    tiers = [in_names]
+    for fields in product("no", repeat=len(words)):
+        if "o" not in fields or any(f == "o" and len(w) < 2 for f, w in zip(fields, words)):
+            continue
+        tiers.append(_Tier(3, "other", [t for f, w in zip(fields, words) for t in _terms(f, w)],
+                           lambda c: all(w in c.other or any(w in n for n in c.names) for w in words)))
+    return tiers
+
+
+def _tiers(q: str, filter_terms: list[str], words: list[str]) -> list[_Tier]:
     pieces = [("n", g) for g in _bigrams(q)]
     tiers = [
         _Tier(0, "exact", [("n", WHOLE + q)], lambda c: True),
@@ -140,6 +169,8 @@ def _tiers(q: str, filter_terms: list[str]) -> list[_Tier]:
         prefix = code_prefix(q)
         if prefix:
             tiers.insert(3, _Tier(1, "code", [("c", prefix)], lambda c: any(code.startswith(q) for code in c.codes)))
+    if len(words) > 1:
+        tiers += _word_tiers(words)
     wanted = set(filter_terms)
     for tier in tiers:
         tier.terms = tier.terms + [("f", t) for t in filter_terms]
@@ -276,9 +307,9 @@ def _near(readers, q: str, filter_terms: list[str], strict: bool) -> list[_Found
 
 # --- results --------------------------------------------------------------------------------
 
-def _highlight(payload: dict, q: str, match: str) -> str:
+def _highlight(payload: dict, q: str, match: str, words: list[str]) -> str:
     name, extra = payload["name"], payload["x"]
-    pieces = [q] if match != "near" else [g for g in _bigrams(q) if any(g in n for n in payload["ns"])]
+    pieces = [q, *words] if match != "near" else [g for g in _bigrams(q) if any(g in n for n in payload["ns"])]
     marked = highlight(name, pieces)
     if marked:
         return marked
@@ -292,9 +323,9 @@ def _highlight(payload: dict, q: str, match: str) -> str:
     return html.escape(name)
 
 
-def _hit(found: _Found, q: str) -> Hit:
+def _hit(found: _Found, q: str, words: list[str] = ()) -> Hit:
     p = found.reader.stored_fields(found.docnum)["s"]
-    return Hit(type=p["k"], key=p["key"], name=p["name"], highlight=_highlight(p, q, found.match),
+    return Hit(type=p["k"], key=p["key"], name=p["name"], highlight=_highlight(p, q, found.match, list(words)),
                extra={**p["x"], "match": found.match})
 
 
@@ -312,6 +343,7 @@ def search(index_dir: Path, query: str, *, type: str | None = None, filters: dic
     """Entities, tasks, plans and checklist items matching `query`; raises QueryError (bad
     query, or SearchUnavailable when no index has been built yet)."""
     q = _validate(query, type, filters, page, per_page)
+    words = _words(query)
     filter_terms = _filter_terms(type, filters)
     with searchers.lock:
         try:
@@ -319,14 +351,14 @@ def search(index_dir: Path, query: str, *, type: str | None = None, filters: dic
         except IndexUnavailable as exc:
             raise SearchUnavailable(str(exc)) from exc
         cap = max(COUNT_CAP, page * per_page)
-        hits, estimate, exact = _collect(readers, _tiers(q, filter_terms), cap)
+        hits, estimate, exact = _collect(readers, _tiers(q, filter_terms, words), cap)
         if len(q) >= NEAR_MIN and len(hits) < SUGGESTIONS:
             seen = {h.doc_id for h in hits}
             hits += [h for h in _near(readers, q, filter_terms, strict=True) if h.doc_id not in seen][:SUGGESTIONS]
             estimate = max(estimate, len(hits))
         suggestions = [] if hits else list(dict.fromkeys(
             _hit(h, q).name for h in _near(readers, q, filter_terms, strict=False)[:3 * SUGGESTIONS]))[:SUGGESTIONS]
-        page_hits = [_hit(h, q) for h in hits[(page - 1) * per_page: page * per_page]]
+        page_hits = [_hit(h, q, words) for h in hits[(page - 1) * per_page: page * per_page]]
         full_code = len(q) == 18 and hits and hits[0].match == "code" and hits[0].sort[0] == 0
         exact_hit = _hit(hits[0], q) if full_code else None
     total = len(hits) if exact else int(estimate)

@@ -77,8 +77,10 @@ class Database:
             yield session
 
     def upgrade(self) -> None:
-        """Bring the schema to the newest migration and load the reference data."""
+        """Bring the schema to the newest migration, load the reference data, and refill the
+        statistics aggregates if a migration reshaped (and so emptied) them."""
         from gongshi.store.reference import load_reference
+        from gongshi.store.stats_upkeep import rebuild_if_emptied
 
         with self.engine.begin() as conn:
             cfg = alembic_config(self.url)
@@ -86,6 +88,7 @@ class Database:
             command.upgrade(cfg, "head")
         with self.session() as session:
             load_reference(session)
+            rebuild_if_emptied(session)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -523,17 +523,17 @@ FACT_TABLES: dict[str, type[Base]] = {
 
 
 class StatTaskGroup(Base):
-    """A task's inspections by lead department, year and level (本级 / 下级), with the
-    publication timeliness of each group. A task without inspections has one empty row, so
-    that it still counts as a batch (抽查批次) of its lead department."""
+    """A task's inspections by the office that carried them out (its lead office for the kind)
+    and year, with the publication timeliness of each group. A task without inspections has one
+    empty row for its lead office, so that it still counts as a batch (抽查批次)."""
 
     __tablename__ = "stat_task_group"
 
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
-    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), primary_key=True)
-    level: Mapped[str] = mapped_column(String(4), primary_key=True)  # 本级, 下级
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), primary_key=True)
     deadline_working_days: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))  # the office's kind
     joint: Mapped[bool]  # the task is a 部门联合抽查
     inspections: Mapped[int]
     problems_found: Mapped[int]
@@ -543,7 +543,8 @@ class StatTaskGroup(Base):
     publication_unknown: Mapped[int]  # no publication date (or no completion date to count from)
     on_time_estimated: Mapped[int]
 
-    __table_args__ = (Index("ix_stat_task_group_year_department", "year", "department_id"),)
+    __table_args__ = (Index("ix_stat_task_group_year_department", "year", "department_id"),
+                      Index("ix_stat_task_group_year_office", "year", "office_id"))
 
 
 class StatOutcome(Base):
@@ -557,8 +558,8 @@ class StatOutcome(Base):
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))  # 决定机关
     year: Mapped[int] = mapped_column(index=True)  # the inspection's year
-    level: Mapped[str] = mapped_column(String(4))
     joint: Mapped[bool]
     # A 双随机抽查案件: a penalty by a department that took part in the inspection.
     is_case: Mapped[bool]
@@ -566,26 +567,32 @@ class StatOutcome(Base):
 
 
 class StatCase(Base):
-    """Cases (案件数) and fines (处罚金额) per imposing department, year, level and kind of task."""
+    """Cases (案件数) and fines (处罚金额) per imposing office, year and kind of task."""
 
     __tablename__ = "stat_case"
 
     year: Mapped[int] = mapped_column(primary_key=True)
-    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), primary_key=True)
-    level: Mapped[str] = mapped_column(String(4), primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), primary_key=True)
     joint: Mapped[bool] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
     cases: Mapped[int]
     fines_yuan: Mapped[Decimal]
 
 
-class StatDepartmentYear(Base):
-    """Distinct entities a department inspected as lead in a year."""
+class StatOfficeYear(Base):
+    """An office's year: the distinct entities it inspected, how many of them were inspected
+    under more than one task or by more than one office that year (检查负担), and its
+    inspections that found problems and were followed by a penalty or abnormal-list entry."""
 
-    __tablename__ = "stat_department_year"
+    __tablename__ = "stat_office_year"
 
     year: Mapped[int] = mapped_column(primary_key=True)
-    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     entities: Mapped[int]
+    multi_task_entities: Mapped[int]
+    multi_office_entities: Mapped[int]
+    problems_followed: Mapped[int]
 
 
 class StatYear(Base):
@@ -605,21 +612,24 @@ class StatEntity(Base):
     year it was inspected."""
 
     __tablename__ = "stat_entity"
-    __table_args__ = (Index("ix_stat_entity_directory_last", "in_directory", "last_inspected_year"),)
+    __table_args__ = (Index("ix_stat_entity_directory_last", "in_directory", "last_inspected_year"),
+                      Index("ix_stat_entity_region", "region_code", "in_directory", "last_inspected_year"))
 
     entity_id: Mapped[int] = mapped_column(ForeignKey("market_entity.id"), primary_key=True)
     in_directory: Mapped[bool]
+    region_code: Mapped[str | None] = mapped_column(String(6))
     risk_class: Mapped[str | None] = mapped_column(String(1))
     last_inspected_year: Mapped[int | None]
 
 
 class StatDirectory(Base):
-    """How many entities by directory membership, risk class ('' unknown) and last year
-    inspected (0 never): the directory coverage and the credit classes' sizes."""
+    """How many entities by directory membership, region ('' unknown), risk class ('' unknown)
+    and last year inspected (0 never): the directory coverage and the credit classes' sizes."""
 
     __tablename__ = "stat_directory"
 
     in_directory: Mapped[bool] = mapped_column(primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
     risk_class: Mapped[str] = mapped_column(String(1), primary_key=True)
     last_inspected_year: Mapped[int] = mapped_column(primary_key=True)
     entities: Mapped[int]

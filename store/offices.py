@@ -164,3 +164,24 @@ class OfficeCache:
 def office_key(department_id: int, region_code: str | None, published: str) -> str:
     """The natural key: kind and region; an unplaced office is its own published name."""
     return f"{department_id}:{region_code}" if region_code else f"{department_id}:?{fold(published)}"
+
+
+def jurisdiction(session: Session, code: str) -> set[str]:
+    return jurisdictions(session, {code})[code]
+
+
+def jurisdictions(session: Session, codes: set[str]) -> dict[str, set[str]]:
+    """Each region's code with the codes of every region below it (a city and its counties),
+    in one query: the region table is small reference data."""
+    children: dict[str | None, list[str]] = {}
+    for child, parent in session.execute(select(Region.code, Region.parent_code)):
+        children.setdefault(parent, []).append(child)
+    out = {}
+    for code in codes:
+        inside, todo = set(), [code]
+        while todo:
+            current = todo.pop()
+            inside.add(current)
+            todo.extend(children.get(current, ()))
+        out[code] = inside
+    return out

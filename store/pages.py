@@ -16,9 +16,11 @@ from gongshi.store.models import (
     Department,
     DrawRecord,
     Finding,
+    IngestRun,
     Inspection,
     MarketEntity,
     Plan,
+    Region,
     Revision,
     StatTaskGroup,
     Task,
@@ -208,6 +210,35 @@ def stat_years(session: Session) -> list[int]:
     return list(session.scalars(select(StatTaskGroup.year).distinct().order_by(StatTaskGroup.year.desc())))
 
 
+# --- feeds ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """An inspection result as a feed entry: when it was last loaded, and whether that load
+    corrected an earlier version (a revision of it exists)."""
+
+    inspection: Inspection
+    updated_at: object  # naive UTC datetime of the ingest run that wrote this version
+    corrected: bool
+
+
+def feed_items(session: Session, entity_id: int | None = None, department_id: int | None = None,
+               limit: int = 50) -> list[FeedItem]:
+    """The results most recently published or corrected, newest first (two queries)."""
+    corrected = select(Revision.id).where(Revision.table_name == "inspection",
+                                          Revision.record_id == Inspection.id).exists()
+    stmt = (select(Inspection, IngestRun.finished_at, corrected)
+            .join(IngestRun, IngestRun.id == Inspection.ingest_run_id)
+            .options(joinedload(Inspection.entity), joinedload(Inspection.task), selectinload(Inspection.findings))
+            .order_by(Inspection.ingest_run_id.desc(), Inspection.id.desc()).limit(limit))
+    if entity_id is not None:
+        stmt = stmt.where(Inspection.entity_id == entity_id)
+    if department_id is not None:
+        stmt = stmt.where(*queries.inspection_filters(department=department_id))
+    return [FeedItem(i, at, bool(c)) for i, at, c in session.execute(stmt).unique()]
+
+
 def task_draws(session: Session, task_no: str) -> list[DrawRecord]:
     """A task's published draw records, without their bodies (a directory's USCCs can be large)."""
     return list(session.scalars(select(DrawRecord).where(DrawRecord.task_no == task_no)
@@ -216,3 +247,31 @@ def task_draws(session: Session, task_no: str) -> list[DrawRecord]:
 
 def task_draw(session: Session, task_no: str, draw_id: int) -> DrawRecord | None:
     return session.scalar(select(DrawRecord).where(DrawRecord.id == draw_id, DrawRecord.task_no == task_no))
+
+
+# --- offices (机关) and regions -----------------------------------------------------------------
+
+
+def office_plans(session: Session, office_id: int) -> list[Plan]:
+    """Plans that hold a task the office leads."""
+    led = select(Task.plan_id).where(Task.lead_office_id == office_id)
+    return list(session.scalars(select(Plan).where(Plan.id.in_(led))
+                                .order_by(Plan.year.desc().nulls_last(), Plan.plan_no)))
+
+
+def office_inspections(session: Session, office_id: int, limit: int) -> list[Inspection]:
+    """The office's latest inspections (the ones it carried out), with entity and task."""
+    return list(session.scalars(
+        select(Inspection).where(Inspection.lead_office_id == office_id)
+        .options(selectinload(Inspection.entity), selectinload(Inspection.task))
+        .order_by(Inspection.completed_on.desc().nulls_last(), Inspection.id.desc()).limit(limit)))
+
+
+def region(session: Session, code: str) -> tuple[Region, Region | None, list[Region]] | None:
+    """A region, its parent and its children."""
+    found = session.get(Region, code)
+    if found is None:
+        return None
+    parent = session.get(Region, found.parent_code) if found.parent_code else None
+    children = list(session.scalars(select(Region).where(Region.parent_code == code).order_by(Region.code)))
+    return found, parent, children

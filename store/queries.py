@@ -15,6 +15,7 @@ from gongshi.store.models import (
     CorrectionRequest,
     CreditEvent,
     Department,
+    DepartmentAlias,
     Finding,
     IngestRun,
     Inspection,
@@ -26,6 +27,7 @@ from gongshi.store.models import (
     Task,
     TaskDepartment,
 )
+from gongshi.store.vocabulary import fold
 
 
 def totals(session: Session) -> dict[str, int]:
@@ -235,6 +237,18 @@ def plan_by_no(session: Session, plan_no: str) -> Plan | None:
                           .options(selectinload(Plan.tasks).selectinload(Task.departments)))
 
 
+def department_id(session: Session, key: str | int) -> int | None:
+    """A department's id from its number, or from its name, short name or another way it is
+    written (compared folded: full-width, spaces); None when no department is known so."""
+    key = str(key).strip()
+    if key.isdigit():
+        return int(key) if int(key) <= 2**31 - 1 else None
+    wanted = fold(key)
+    names = session.execute(select(Department.id, Department.name, Department.short_name)).all()
+    names += session.execute(select(DepartmentAlias.department_id, DepartmentAlias.alias, DepartmentAlias.alias)).all()
+    return next((i for i, name, short in names if wanted in (fold(name), fold(short))), None)
+
+
 def department(session: Session, department_id: int) -> Department | None:
     return session.scalar(select(Department).where(Department.id == department_id)
                           .options(selectinload(Department.aliases)))
@@ -361,6 +375,11 @@ def export_columns(dataset: str) -> list[tuple[str, type]]:
     stmt, _ = EXPORTS[dataset](None, None)
     return ([(c.name, c.type.python_type) for c in stmt.selected_columns]
             + [(name, kind) for name, kind, _ in DERIVED.get(dataset, [])])
+
+
+def source_by_sha256(session: Session, sha256: str) -> Source | None:
+    """The newest source with this content (the same file may have been fetched from two URLs)."""
+    return session.scalar(select(Source).where(Source.sha256 == sha256).order_by(Source.id.desc()).limit(1))
 
 
 def all_sources(session: Session) -> list[Source]:

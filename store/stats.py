@@ -19,16 +19,18 @@ from gongshi.store import vocabulary
 from gongshi.store.models import (
     Department,
     MarketEntity,
+    Office,
+    Region,
     StatCase,
     StatCredit,
-    StatDepartmentYear,
     StatDirectory,
     StatEntity,
+    StatOfficeYear,
     StatTaskGroup,
     StatYear,
     Task,
 )
-from gongshi.store.queries import year_department_filters
+from gongshi.store.offices import jurisdiction, jurisdictions
 from gongshi.store.stats_definitions import (
     DEFAULT_DEADLINE_DAYS,
     DEFINITIONS,
@@ -40,7 +42,8 @@ from gongshi.store.stats_definitions import (
     SYSTEM,
 )
 
-__all__ = ["DEFINITIONS", "DEFAULT_DEADLINE_DAYS", "JOINT_TARGET", "SYSTEM", "JOINT", "CoverageRow",
+__all__ = ["DEFINITIONS", "DEFAULT_DEADLINE_DAYS", "JOINT_TARGET", "SYSTEM", "JOINT", "CoverageRow", "OfficeRow",
+           "office_rows", "directory_sizes", "never_drawn_filters",
            "TOTAL", "Attachment3Row", "PlanRow", "coverage", "headline", "latest_year", "attachment3", "planned_vs_actual",
            "plan_status", "burden", "directory_coverage", "never_drawn", "credit_link"]
 
@@ -56,8 +59,14 @@ def _share(part: int, whole: int) -> float | None:
 
 @dataclass(frozen=True)
 class CoverageRow:
-    """One department's year (see DEFINITIONS: lead_department, joint_share, on_time, cases)."""
+    """One office's year, as counts and as rates comparable between offices (see DEFINITIONS:
+    office, joint_share, on_time, problems_found, per_100_entities, burden, credit_link, cases)."""
 
+    office_id: int
+    office: str
+    office_level: str | None  # 省, 市, 县; None for an office the ingest could not place
+    region_code: str | None
+    region: str | None
     department_id: int
     department: str
     year: int
@@ -68,6 +77,7 @@ class CoverageRow:
     inspections: int
     entities: int
     problems_found: int
+    problem_share: float | None
     published: int
     on_time: int
     late: int
@@ -75,49 +85,113 @@ class CoverageRow:
     publication_unknown: int
     on_time_estimated: int
     deadline_working_days: int | None
+    directory_size: int | None  # entities of the loaded directory in the office's jurisdiction
+    per_100_entities: float | None
+    directory_share: float | None
+    multi_task_entities: int
+    multi_office_entities: int
+    problems_followed: int
+    credit_link_share: float | None
     cases: int
     fines_yuan: Decimal
 
 
-def coverage(session: Session, *, year: int | None = None, department_id: int | None = None) -> list[CoverageRow]:
-    """Per department and year: batches and joint share, inspections, problems, timeliness, cases
-    and fines. Newest year first, then by number of tasks."""
+def coverage(session: Session, *, year: int | None = None, office_id: int | None = None,
+             department_id: int | None = None, region: str | None = None) -> list[CoverageRow]:
+    """Per office and year: batches and joint share, inspections, problems, timeliness, the rate
+    per 100 directory entities, burden, credit link, cases and fines. `region` keeps the offices
+    of that region and every region below it (a city with its counties). Newest year first."""
+    offices = office_rows(session, office_id=office_id, department_id=department_id, region=region)
+    if not offices:
+        return []
     g = StatTaskGroup
-    key = (g.year, g.department_id)
+    key = (g.year, g.office_id)
+    where = [g.office_id.in_(offices), *([g.year == year] if year is not None else [])]
     sums = [func.sum(getattr(g, f)) for f in GROUP_COUNTS]
-    groups = {(y, d): rest for y, d, *rest in session.execute(
+    groups = {(y, o): rest for y, o, *rest in session.execute(
         select(*key, func.count(distinct(g.task_id)), func.count(distinct(case((g.joint, g.task_id)))), *sums)
-        .where(*year_department_filters(g, year, department_id)).group_by(*key))}
+        .where(*where).group_by(*key))}
     days: dict[tuple, int] = {}
-    for y, d, n, _ in session.execute(
-            select(*key, g.deadline_working_days, func.sum(g.inspections)).where(*year_department_filters(g, year, department_id))
+    for y, o, n, _ in session.execute(
+            select(*key, g.deadline_working_days, func.sum(g.inspections)).where(*where)
             .group_by(*key, g.deadline_working_days).order_by(func.sum(g.inspections), g.deadline_working_days.desc())):
-        days[(y, d)] = n  # ascending order: the rule that covers the most inspections is written last
-    entities = {(y, d): n for y, d, n in session.execute(
-        select(StatDepartmentYear.year, StatDepartmentYear.department_id, StatDepartmentYear.entities)
-        .where(*year_department_filters(StatDepartmentYear, year, department_id)))}
-    cases = {(y, d): (n, f) for y, d, n, f in session.execute(
-        select(StatCase.year, StatCase.department_id, func.sum(StatCase.cases), func.sum(StatCase.fines_yuan))
-        .where(*year_department_filters(StatCase, year, department_id)).group_by(StatCase.year, StatCase.department_id))}
-    names = _department_names(session, {d for _, d in groups.keys() | cases.keys()})
-    rows = []
-    for y, d in groups.keys() | cases.keys():
-        tasks, joint, inspections, problems, published, on_time, late, unknown, estimated = groups.get((y, d), [0] * 9)
-        n_cases, fines = cases.get((y, d), (0, 0))
-        share = _share(joint, tasks)
-        rows.append(CoverageRow(
-            department_id=d, department=names[d], year=y, tasks=tasks, joint_tasks=joint, joint_share=share,
-            meets_joint_target=None if share is None else share >= JOINT_TARGET, inspections=inspections,
-            entities=entities.get((y, d), 0), problems_found=problems, published=published, on_time=on_time,
-            late=late, on_time_share=_share(on_time, on_time + late), publication_unknown=unknown,
-            on_time_estimated=estimated, deadline_working_days=days.get((y, d)), cases=n_cases,
-            fines_yuan=Decimal(fines).quantize(Decimal("0.01"))))
-    return sorted(rows, key=lambda r: (-r.year, -r.tasks, -r.cases, r.department))
+        days[(y, o)] = n  # ascending order: the rule that covers the most inspections is written last
+    years = {(s.year, s.office_id): s for s in session.scalars(
+        select(StatOfficeYear).where(StatOfficeYear.office_id.in_(offices),
+                                     *([StatOfficeYear.year == year] if year is not None else [])))}
+    cases = {(y, o): (n, f) for y, o, n, f in session.execute(
+        select(StatCase.year, StatCase.office_id, func.sum(StatCase.cases), func.sum(StatCase.fines_yuan))
+        .where(StatCase.office_id.in_(offices), *([StatCase.year == year] if year is not None else []))
+        .group_by(StatCase.year, StatCase.office_id))}
+    sizes = directory_sizes(session, {o.region_code for o in offices.values() if o.region_code})
+    rows = [_coverage_row(offices[o], y, groups.get((y, o), [0] * 9), years.get((y, o)), cases.get((y, o), (0, 0)),
+                          days.get((y, o)), sizes.get(offices[o].region_code))
+            for y, o in groups.keys() | cases.keys()]
+    return sorted(rows, key=lambda r: (-r.year, -r.tasks, -r.cases, r.office))
 
 
-def _department_names(session: Session, ids: set[int]) -> dict[int, str]:
-    return dict(session.execute(select(Department.id, Department.name).where(Department.id.in_(ids))).all()) \
-        if ids else {}
+def _coverage_row(office, year, group, office_year, case_figures, days, size) -> CoverageRow:
+    tasks, joint, inspections, problems, published, on_time, late, unknown, estimated = group
+    n_cases, fines = case_figures
+    share = _share(joint, tasks)
+    entities = office_year.entities if office_year else 0
+    followed = office_year.problems_followed if office_year else 0
+    return CoverageRow(
+        office_id=office.id, office=office.name, office_level=office.level, region_code=office.region_code,
+        region=office.region_name, department_id=office.department_id, department=office.department, year=year,
+        tasks=tasks, joint_tasks=joint, joint_share=share,
+        meets_joint_target=None if share is None else share >= JOINT_TARGET, inspections=inspections,
+        entities=entities, problems_found=problems, problem_share=_share(problems, inspections),
+        published=published, on_time=on_time, late=late, on_time_share=_share(on_time, on_time + late),
+        publication_unknown=unknown, on_time_estimated=estimated, deadline_working_days=days,
+        directory_size=size or None, per_100_entities=100 * inspections / size if size else None,
+        directory_share=_share(entities, size or 0),
+        multi_task_entities=office_year.multi_task_entities if office_year else 0,
+        multi_office_entities=office_year.multi_office_entities if office_year else 0,
+        problems_followed=followed, credit_link_share=_share(followed, problems), cases=n_cases,
+        fines_yuan=Decimal(fines).quantize(Decimal("0.01")))
+
+
+@dataclass(frozen=True)
+class OfficeRow:
+    id: int
+    name: str
+    level: str | None
+    placed: bool
+    region_code: str | None
+    region_name: str | None
+    region_parent_code: str | None
+    department_id: int
+    department: str
+
+
+def office_rows(session: Session, *, office_id: int | None = None, department_id: int | None = None,
+                region: str | None = None) -> dict[int, OfficeRow]:
+    """Offices by id, with their kind's and region's names, filtered as given."""
+    query = (select(Office.id, Office.name, Office.level, Office.placed, Office.region_code, Region.name,
+                    Region.parent_code, Office.department_id, Department.name)
+             .join(Department, Department.id == Office.department_id)
+             .outerjoin(Region, Region.code == Office.region_code))
+    if office_id is not None:
+        query = query.where(Office.id == office_id)
+    if department_id is not None:
+        query = query.where(Office.department_id == department_id)
+    if region is not None:
+        query = query.where(Office.region_code.in_(jurisdiction(session, region)))
+    return {r[0]: OfficeRow(*r) for r in session.execute(query)}
+
+
+def directory_sizes(session: Session, codes: set[str]) -> dict[str, int]:
+    """Entities of the loaded directory (kind `entity`) in each region's jurisdiction: the
+    region and every region below it."""
+    if not codes:
+        return {}
+    below = jurisdictions(session, codes)
+    counts = dict(session.execute(
+        select(StatDirectory.region_code, func.sum(StatDirectory.entities))
+        .where(StatDirectory.in_directory, StatDirectory.region_code.in_(set().union(*below.values())))
+        .group_by(StatDirectory.region_code)).all())
+    return {code: sum(counts.get(c, 0) for c in inside) for code, inside in below.items()}
 
 
 def latest_year(session: Session) -> int | None:
@@ -154,10 +228,15 @@ TOTAL = "合计"
 
 @dataclass(frozen=True)
 class Attachment3Row:
-    """One row of 附件3 for one department (None: all departments) — DEFINITIONS["counting_rule"]."""
+    """One row of 附件3 filed by one office (填报单位; None: all offices, 合计). 本级 is the
+    office itself, 下级 the offices of its kind in the regions below it (DEFINITIONS["level"],
+    DEFINITIONS["counting_rule"])."""
 
-    department_id: int | None
-    department: str
+    office_id: int | None
+    office: str
+    office_level: str | None
+    region_code: str | None
+    region: str | None
     category: str  # 系统内双随机抽查 / 部门联合抽查
     level: str  # 本级 / 下级
     label: str
@@ -170,36 +249,62 @@ class Attachment3Row:
     fines_wan: Decimal  # 万元
 
 
-def attachment3(session: Session, year: int) -> list[Attachment3Row]:
-    """附件3's four rows for every department with figures in the year, then for all (合计)."""
+def attachment3(session: Session, year: int, office_id: int | None = None) -> list[Attachment3Row]:
+    """附件3's four rows for one filing office, or for every office with figures in the year and
+    then for all of them together (合计: county offices are 下级, the others 本级)."""
+    figures = _form_figures(session, year)
+    offices = office_rows(session)
+    if office_id is not None and office_id not in offices:
+        return []
+    filers = [office_id] if office_id is not None else sorted({o for o, _ in figures}, key=lambda o: offices[o].name)
+    below = jurisdictions(session, {offices[f].region_code for f in filers if offices[f].region_code})
+    rows = []
+    for f in filers:
+        office = offices[f]
+        inside = below.get(office.region_code, set())
+        lower = [o.id for o in offices.values()
+                 if o.department_id == office.department_id and o.id != f and o.region_code in inside]
+        rows += _form_rows(office, figures, {OWN: [f], LOWER: lower})
+    if office_id is None:
+        county = [o.id for o in offices.values() if o.level == "县"]
+        rows += _form_rows(None, figures, {OWN: [o for o in offices if o not in set(county)], LOWER: county})
+    return rows
+
+
+def _form_figures(session: Session, year: int) -> dict[tuple, list]:
+    """(office, category) → [batches, entities, published, cases, fines in 元] for the year."""
     g = StatTaskGroup
     figures: dict[tuple, list] = defaultdict(lambda: [0, 0, 0, 0, Decimal(0)])
-    for d, joint, level, batches, entities, published in session.execute(
-            select(g.department_id, g.joint, g.level, func.count(distinct(g.task_id)), func.sum(g.inspections),
-                   func.sum(g.published)).where(g.year == year).group_by(g.department_id, g.joint, g.level)):
-        figures[(d, JOINT if joint else SYSTEM, level)][:3] = [batches, entities, published]
-    for d, joint, level, cases, fines in session.execute(
-            select(StatCase.department_id, StatCase.joint, StatCase.level, StatCase.cases, StatCase.fines_yuan)
+    for o, joint, batches, entities, published in session.execute(
+            select(g.office_id, g.joint, func.count(distinct(g.task_id)), func.sum(g.inspections),
+                   func.sum(g.published)).where(g.year == year).group_by(g.office_id, g.joint)):
+        figures[(o, JOINT if joint else SYSTEM)][:3] = [batches, entities, published]
+    for o, joint, cases, fines in session.execute(
+            select(StatCase.office_id, StatCase.joint, StatCase.cases, StatCase.fines_yuan)
             .where(StatCase.year == year)):
-        figures[(d, JOINT if joint else SYSTEM, level)][3:] = [cases, fines]
-    names = _department_names(session, {d for d, _, _ in figures})
-    totals: dict[tuple, list] = defaultdict(lambda: [0, 0, 0, 0, Decimal(0)])
-    for (_, category, level), values in figures.items():
-        totals[(None, category, level)] = [a + b for a, b in zip(totals[(None, category, level)], values)]
+        figures[(o, JOINT if joint else SYSTEM)][3:] = [cases, fines]
+    return figures
+
+
+def _form_rows(office: OfficeRow | None, figures: dict, levels: dict[str, list[int]]) -> list[Attachment3Row]:
+    """The form's four rows for a filing office (None: 合计), summing the offices of each level."""
+    filer = (office.id, office.name, office.level, office.region_code, office.region_name) if office \
+        else (None, TOTAL, None, None, None)
     rows = []
-    for d in sorted(names, key=names.get) + [None]:
-        source = totals if d is None else figures
-        for category, level in FORM_ROWS:
-            batches, entities, published, cases, fines = source.get((d, category, level), [0, 0, 0, 0, Decimal(0)])
-            rows.append(Attachment3Row(d, names.get(d, TOTAL), category, level, FORM_ROWS[(category, level)],
-                                       batches, entities, published, None, None, cases,
-                                       (Decimal(fines) / 10000).quantize(Decimal("0.0001"))))
+    for category, level in FORM_ROWS:
+        totals = [0, 0, 0, 0, Decimal(0)]
+        for values in (figures[(o, category)] for o in levels[level] if (o, category) in figures):
+            totals = [a + b for a, b in zip(totals, values)]
+        batches, entities, published, cases, fines = totals
+        rows.append(Attachment3Row(*filer, category, level, FORM_ROWS[(category, level)], batches, entities, published,
+                                   None, None, cases, (Decimal(fines) / 10000).quantize(Decimal("0.0001"))))
     return rows
 
 
 # --- planned vs actual, burden, directory coverage, credit link -------------------------------
 
-PLAN_STATUS = {"met": "达到", "under": "未达到", "over": "超出", "unknown": "未公布"}
+PLAN_STATUS = {"met": "达到", "under": "未达到", "over": "超出", "unknown": "未公布",
+               "no_results": "结果未公示/未导入"}
 APPROXIMATE_TOLERANCE = 0.10
 
 
@@ -212,11 +317,12 @@ class PlanRow:
     name: str
     year: int | None
     department_id: int | None
+    office_id: int | None
     planned_count: int | None
     planned_qualifier: str | None  # exact, approximate, minimum
     planned_text: str | None
     actual: int
-    status: str  # met, under, over, unknown
+    status: str  # met, under, over, unknown (no planned count), no_results
     status_text: str
     ratio_percent: Decimal | None
     directory_size: int | None
@@ -225,7 +331,11 @@ class PlanRow:
 
 
 def plan_status(planned: int | None, qualifier: str | None, actual: int) -> str:
-    """met / under / over against a planned count that is exact, approximate (±10%) or a minimum."""
+    """met / under / over against a planned count that is exact, approximate (±10%) or a minimum.
+    No result at all is no_results: unpublished or not loaded, which the portal cannot tell from
+    a task left undone, so it does not say "under"."""
+    if actual == 0:
+        return "no_results"
     if planned is None:
         return "unknown"
     if qualifier == "minimum":
@@ -243,13 +353,15 @@ def _directory_size(extras: dict) -> int | None:
 
 
 def planned_vs_actual(session: Session, *, year: int | None = None, department_id: int | None = None,
-                      task_id: int | None = None) -> list[PlanRow]:
-    """Every published task (of a year, a department or one task) with what was actually inspected."""
+                      office_id: int | None = None, task_id: int | None = None) -> list[PlanRow]:
+    """Every published task (of a year, a department, an office or one task) with what was
+    actually inspected."""
     actual = (select(StatTaskGroup.task_id, func.sum(StatTaskGroup.inspections).label("n"))
               .group_by(StatTaskGroup.task_id).subquery())
     query = (select(Task, func.coalesce(actual.c.n, 0)).outerjoin(actual, actual.c.task_id == Task.id)
              .order_by(Task.year.desc(), Task.task_no))
-    for column, value in ((Task.year, year), (Task.lead_department_id, department_id), (Task.id, task_id)):
+    for column, value in ((Task.year, year), (Task.lead_department_id, department_id),
+                          (Task.lead_office_id, office_id), (Task.id, task_id)):
         if value is not None:
             query = query.where(column == value)
     rows = []
@@ -257,7 +369,8 @@ def planned_vs_actual(session: Session, *, year: int | None = None, department_i
         status = plan_status(task.planned_count, task.planned_count_qualifier, n)
         size = _directory_size(task.extras or {})
         expected = math.ceil(task.ratio_percent * size / 100) if size and task.ratio_percent is not None else None
-        rows.append(PlanRow(task.id, task.task_no, task.name, task.year, task.lead_department_id, task.planned_count,
+        rows.append(PlanRow(task.id, task.task_no, task.name, task.year, task.lead_department_id, task.lead_office_id,
+                            task.planned_count,
                             task.planned_count_qualifier, task.planned_count_text, n, status, PLAN_STATUS[status],
                             task.ratio_percent, size, expected, 100 * n / size if size else None))
     return rows
@@ -275,13 +388,17 @@ def burden(session: Session, year: int | None = None) -> list[dict]:
             for s in session.scalars(query)]
 
 
-def directory_coverage(session: Session) -> dict:
-    """Share of the directory inspected in the last 1, 3 and 5 years up to the latest year with
-    data, and how many were never drawn in 5 years (DEFINITIONS["coverage"])."""
+def directory_coverage(session: Session, region: str | None = None) -> dict:
+    """Share of the directory (of a region and the regions below it, or all) inspected in the
+    last 1, 3 and 5 years up to the latest year with data, and how many were never drawn in 5
+    years (DEFINITIONS["coverage"])."""
     year = latest_year(session)
+    where = [StatDirectory.in_directory]
+    if region is not None:
+        where.append(StatDirectory.region_code.in_(jurisdiction(session, region)))
     by_year = Counter(dict(session.execute(
         select(StatDirectory.last_inspected_year, func.sum(StatDirectory.entities))
-        .where(StatDirectory.in_directory).group_by(StatDirectory.last_inspected_year)).all()))
+        .where(*where).group_by(StatDirectory.last_inspected_year)).all()))
     size = sum(by_year.values())
     out = {"year": year, "directory_size": size}
     for n in (1, 3, 5):
@@ -291,13 +408,22 @@ def directory_coverage(session: Session) -> dict:
     return out
 
 
-def never_drawn(session: Session, *, limit: int = 100, after_id: int | None = None) -> list[MarketEntity]:
-    """Directory entities not inspected in the last 5 years, by id (keyset: pass the last id seen)."""
+def never_drawn_filters(session: Session, region: str | None = None) -> list:
+    """Conditions on MarketEntity: in the directory (of a region and below, or all) and not
+    inspected in the last 5 years up to the latest year with data."""
     year = latest_year(session) or 0
-    query = (select(MarketEntity).join(StatEntity, StatEntity.entity_id == MarketEntity.id)
+    drawn = (select(StatEntity.entity_id)
              .where(StatEntity.in_directory, or_(StatEntity.last_inspected_year.is_(None),
-                                                  StatEntity.last_inspected_year <= year - 5))
-             .order_by(MarketEntity.id).limit(limit))
+                                                  StatEntity.last_inspected_year <= year - 5)))
+    if region is not None:
+        drawn = drawn.where(StatEntity.region_code.in_(jurisdiction(session, region)))
+    return [MarketEntity.id.in_(drawn)]
+
+
+def never_drawn(session: Session, *, region: str | None = None, limit: int = 100,
+                after_id: int | None = None) -> list[MarketEntity]:
+    """Directory entities not inspected in 5 years, by id (keyset: pass the last id seen)."""
+    query = select(MarketEntity).where(*never_drawn_filters(session, region)).order_by(MarketEntity.id).limit(limit)
     if after_id is not None:
         query = query.where(MarketEntity.id > after_id)
     return list(session.scalars(query))

@@ -9,30 +9,29 @@ from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 
 from sqlalchemy import Integer, and_, case, cast, delete, distinct, extract, func, insert, literal_column, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from gongshi.store.models import (
     CreditEvent,
     Inspection,
     InspectionDepartment,
     MarketEntity,
-    Region,
     Source,
     StatCase,
     StatCredit,
-    StatDepartmentYear,
     StatDirectory,
     StatEntity,
+    StatOfficeYear,
     StatOutcome,
     StatTaskGroup,
     StatYear,
     Task,
     TaskDepartment,
 )
-from gongshi.store.stats_definitions import DEFAULT_DEADLINE_DAYS, GROUP_COUNTS, LOWER, OWN
+from gongshi.store.stats_definitions import DEFAULT_DEADLINE_DAYS, GROUP_COUNTS
 from gongshi.store.workdays import is_on_time
 
-__all__ = ["STAT_MODELS", "refresh", "rebuild", "clear"]
+__all__ = ["STAT_MODELS", "refresh", "rebuild", "rebuild_if_emptied", "clear"]
 
 FOLLOW_UP = dt.timedelta(days=180)
 PENALTY, ABNORMAL, RISK = "行政处罚", "列入经营异常名录", "信用风险分类"
@@ -53,22 +52,17 @@ def _inline(value: str | int):
     return literal_column(repr(value) if isinstance(value, int) else f"'{value}'")
 
 
-_first_authority = aliased(InspectionDepartment)
 YEAR = func.coalesce(Task.year, cast(extract("year", Inspection.completed_on), Integer))
-LEVEL = case((Region.level == _inline("县"), _inline(LOWER)), else_=_inline(OWN))
 DAYS = func.coalesce(Inspection.deadline_working_days, _inline(DEFAULT_DEADLINE_DAYS))
-NO_CLASS = _inline("")
+EMPTY = _inline("")  # no risk class, no region
 
 
 def _inspections(*columns):
-    """Inspections with their task's year and the level of the first authority's office."""
-    return (select(*columns).select_from(Inspection).join(Task, Task.id == Inspection.task_id)
-            .outerjoin(_first_authority, and_(_first_authority.inspection_id == Inspection.id,
-                                              _first_authority.position == 0))
-            .outerjoin(Region, Region.code == _first_authority.region_code))
+    """Inspections with their task (for its year)."""
+    return select(*columns).select_from(Inspection).join(Task, Task.id == Inspection.task_id)
 
 
-STAT_MODELS = (StatOutcome, StatCase, StatCredit, StatDepartmentYear, StatYear, StatTaskGroup, StatDirectory,
+STAT_MODELS = (StatOutcome, StatCase, StatCredit, StatOfficeYear, StatYear, StatTaskGroup, StatDirectory,
                StatEntity)
 
 
@@ -99,6 +93,13 @@ def rebuild(session: Session) -> None:
                       "market_entity": set(session.scalars(select(MarketEntity.id)))})
 
 
+def rebuild_if_emptied(session: Session) -> None:
+    """Rebuild when a store holds tasks but no task groups: a migration reshaped the aggregates."""
+    if session.scalar(select(Task.id).limit(1)) is not None and \
+            session.scalar(select(StatTaskGroup.task_id).limit(1)) is None:
+        rebuild(session)
+
+
 def clear(session: Session) -> None:
     """Empty every aggregate (before facts are deleted wholesale, or a rebuild)."""
     for model in STAT_MODELS:
@@ -119,21 +120,22 @@ def _refresh_task_groups(session: Session, task_ids: set[int]) -> set[int]:
         years.update(session.scalars(delete(StatTaskGroup.__table__).where(StatTaskGroup.task_id.in_(batch))
                                      .returning(StatTaskGroup.year)))
         groups: dict[tuple, Counter] = defaultdict(Counter)
-        tasks = session.execute(select(Task.id, Task.year, Task.lead_department_id, Task.deadline_working_days,
-                                       Task.joint).where(Task.id.in_(batch))).all()
+        tasks = session.execute(select(Task.id, Task.year, Task.lead_office_id, Task.lead_department_id,
+                                       Task.deadline_working_days, Task.joint).where(Task.id.in_(batch))).all()
         joint = {t.id: t.joint for t in tasks}
         rows = session.execute(
-            _inspections(Inspection.task_id, YEAR, Inspection.lead_department_id, LEVEL, DAYS, Inspection.joint,
-                         Inspection.problems_found, Inspection.completed_on, Inspection.published_on, func.count())
-            .where(Inspection.task_id.in_(batch), Inspection.lead_department_id.is_not(None))
-            .group_by(Inspection.task_id, YEAR, Inspection.lead_department_id, LEVEL, DAYS, Inspection.joint,
-                      Inspection.problems_found, Inspection.completed_on, Inspection.published_on))
-        for task_id, year, dept, level, days, is_joint, problems, completed, published, n in rows:
+            _inspections(Inspection.task_id, YEAR, Inspection.lead_office_id, Inspection.lead_department_id, DAYS,
+                         Inspection.joint, Inspection.problems_found, Inspection.completed_on,
+                         Inspection.published_on, func.count())
+            .where(Inspection.task_id.in_(batch), Inspection.lead_office_id.is_not(None))
+            .group_by(Inspection.task_id, YEAR, Inspection.lead_office_id, Inspection.lead_department_id, DAYS,
+                      Inspection.joint, Inspection.problems_found, Inspection.completed_on, Inspection.published_on))
+        for task_id, year, office, dept, days, is_joint, problems, completed, published, n in rows:
             if year is None:
                 continue
             joint[task_id] = joint[task_id] or is_joint
             on_time, estimated = is_on_time(completed, published, days)
-            g = groups[(task_id, year, dept, level, days)]
+            g = groups[(task_id, year, office, dept, days)]
             g["inspections"] += n
             g["problems_found"] += n * problems
             g["published"] += n * (published is not None)
@@ -141,14 +143,20 @@ def _refresh_task_groups(session: Session, task_ids: set[int]) -> set[int]:
             g["late"] += n * (on_time is False)
             g["publication_unknown"] += n * (on_time is None)
             g["on_time_estimated"] += n * estimated
-        done = {key[0] for key in groups}
-        for id_, year, lead, days, _ in tasks:
-            if id_ not in done and year is not None and lead is not None:
-                groups[(id_, year, lead, OWN, days or DEFAULT_DEADLINE_DAYS)] = Counter()
+        # A task is a batch of its lead office (附件3 counts batches by initiator) even when other
+        # offices (a city task's counties) carried out all of it, or no result is loaded yet.
+        seen = {key[:3] for key in groups}
+        years_of: dict[int, set[int]] = defaultdict(set)
+        for task_id, year, *_ in groups:
+            years_of[task_id].add(year)
+        for id_, year, office, dept, days, _ in tasks:
+            for y in (years_of.get(id_) or {year}) - {None}:
+                if office is not None and (id_, y, office) not in seen:
+                    groups[(id_, y, office, dept, days or DEFAULT_DEADLINE_DAYS)] = Counter()
         _insert(session, StatTaskGroup, [
-            {"task_id": t, "year": y, "department_id": d, "level": lv, "deadline_working_days": days,
+            {"task_id": t, "year": y, "office_id": o, "department_id": d, "deadline_working_days": days,
              "joint": bool(joint[t]), **{f: c[f] for f in GROUP_COUNTS}}
-            for (t, y, d, lv, days), c in groups.items()])
+            for (t, y, o, d, days), c in groups.items()])
         years.update(key[1] for key in groups)
     return years
 
@@ -168,19 +176,20 @@ def _refresh_entities(session: Session, entity_ids: set[int]) -> set[int]:
             if year is not None:
                 inspected[entity_id].add(year)
         credit = session.execute(select(CreditEvent.id, CreditEvent.entity_id, CreditEvent.kind, CreditEvent.decided_on,
-                                        CreditEvent.department_id, CreditEvent.amount_yuan, CreditEvent.risk_class)
+                                        CreditEvent.department_id, CreditEvent.office_id, CreditEvent.amount_yuan,
+                                        CreditEvent.risk_class)
                                  .where(CreditEvent.entity_id.in_(batch), CreditEvent.kind.in_((PENALTY, ABNORMAL, RISK)))
                                  .order_by(CreditEvent.entity_id, CreditEvent.decided_on.nulls_first(),
                                            CreditEvent.id)).all()
         # The last (latest) class of each entity wins.
         risk = {e.entity_id: e.risk_class for e in credit if e.kind == RISK and e.risk_class}
-        directory = session.execute(select(MarketEntity.id, Source.kind == "entity")
+        directory = session.execute(select(MarketEntity.id, Source.kind == "entity", MarketEntity.region_code)
                                     .join(Source, Source.id == MarketEntity.source_id)
                                     .where(MarketEntity.id.in_(batch))).all()
         _insert(session, StatEntity, [
-            {"entity_id": id_, "in_directory": bool(in_dir), "risk_class": risk.get(id_),
-             "last_inspected_year": max(inspected[id_], default=None)} for id_, in_dir in directory])
-        for id_, _ in directory:
+            {"entity_id": id_, "in_directory": bool(in_dir), "region_code": region, "risk_class": risk.get(id_),
+             "last_inspected_year": max(inspected[id_], default=None)} for id_, in_dir, region in directory])
+        for id_, _, _ in directory:
             if old_risk.get(id_, risk.get(id_)) != risk.get(id_):
                 years.update(inspected[id_])
         outcomes = _outcomes(session, [e for e in credit if e.kind != RISK and e.decided_on is not None])
@@ -196,8 +205,7 @@ def _outcomes(session: Session, events: list) -> list[dict]:
         return []
     inspections: dict[int, list] = defaultdict(list)
     rows = session.execute(_inspections(Inspection.id, Inspection.entity_id, Inspection.task_id,
-                                        Inspection.completed_on, YEAR.label("year"), LEVEL.label("level"),
-                                        Inspection.joint)
+                                        Inspection.completed_on, YEAR.label("year"), Inspection.joint)
                            .where(Inspection.entity_id.in_({e.entity_id for e in events}),
                                   Inspection.completed_on.is_not(None))).all()
     for row in rows:
@@ -212,7 +220,7 @@ def _outcomes(session: Session, events: list) -> list[dict]:
         linked = max(window, key=lambda i: (e.department_id in taking_part[i.id], i.completed_on, i.id))
         is_case = e.kind == PENALTY and e.department_id in taking_part[linked.id]
         out.append({"credit_event_id": e.id, "entity_id": e.entity_id, "inspection_id": linked.id, "kind": e.kind,
-                    "department_id": e.department_id, "year": linked.year, "level": linked.level,
+                    "department_id": e.department_id, "office_id": e.office_id, "year": linked.year,
                     "joint": bool(linked.joint), "is_case": is_case, "amount_yuan": e.amount_yuan})
     return out
 
@@ -235,23 +243,47 @@ def _departments_taking_part(session: Session, inspections: list) -> dict[int, s
 
 
 def _refresh_years(session: Session, years: set[int]) -> None:
-    """Recompute the per-year tables (distinct entities, burden, cases, credit link) for these years."""
-    for model in (StatDepartmentYear, StatYear, StatCase, StatCredit):
+    """Recompute the per-year tables (offices' years, burden, cases, credit link) for these years."""
+    for model in (StatOfficeYear, StatYear, StatCase, StatCredit):
         session.execute(delete(model).where(model.year.in_(years)))
     in_years = YEAR.in_(years)
-    rows = session.execute(_inspections(YEAR, Inspection.lead_department_id, func.count(distinct(Inspection.entity_id)))
-                           .where(in_years, Inspection.lead_department_id.is_not(None))
-                           .group_by(YEAR, Inspection.lead_department_id)).all()
-    _insert(session, StatDepartmentYear, [{"year": y, "department_id": d, "entities": n} for y, d, n in rows])
+    _insert(session, StatOfficeYear, _office_year_rows(session, in_years))
     _insert(session, StatYear, _year_rows(session, in_years))
-    rows = session.execute(select(StatOutcome.year, StatOutcome.department_id, StatOutcome.level, StatOutcome.joint,
-                                  func.count(), func.coalesce(func.sum(StatOutcome.amount_yuan), 0))
-                           .where(StatOutcome.year.in_(years), StatOutcome.is_case)
-                           .group_by(StatOutcome.year, StatOutcome.department_id, StatOutcome.level,
+    rows = session.execute(select(StatOutcome.year, StatOutcome.office_id, StatOutcome.department_id,
+                                  StatOutcome.joint, func.count(), func.coalesce(func.sum(StatOutcome.amount_yuan), 0))
+                           .where(StatOutcome.year.in_(years), StatOutcome.is_case, StatOutcome.office_id.is_not(None))
+                           .group_by(StatOutcome.year, StatOutcome.office_id, StatOutcome.department_id,
                                      StatOutcome.joint)).all()
-    _insert(session, StatCase, [{"year": y, "department_id": d, "level": lv, "joint": j, "cases": n,
-                                 "fines_yuan": Decimal(fines)} for y, d, lv, j, n, fines in rows])
+    _insert(session, StatCase, [{"year": y, "office_id": o, "department_id": d, "joint": j, "cases": n,
+                                 "fines_yuan": Decimal(fines)} for y, o, d, j, n, fines in rows])
     _insert(session, StatCredit, _credit_rows(session, years, in_years))
+
+
+def _office_year_rows(session: Session, in_years) -> list[dict]:
+    """Per office and year: its distinct entities, those inspected under several tasks or by
+    several offices that year, and its problem inspections followed by a credit outcome."""
+    per_entity = (_inspections(YEAR.label("year"), Inspection.entity_id, func.count().label("n"),
+                               func.count(distinct(Inspection.lead_office_id)).label("offices"))
+                  .where(in_years).group_by(YEAR, Inspection.entity_id).subquery())
+    visited = (_inspections(YEAR.label("year"), Inspection.entity_id, Inspection.lead_office_id.label("office_id"),
+                            Inspection.lead_department_id.label("department_id"))
+               .where(in_years, Inspection.lead_office_id.is_not(None)).distinct().subquery())
+    rows = {(y, o): {"year": y, "office_id": o, "department_id": d, "entities": n, "multi_task_entities": m or 0,
+                     "multi_office_entities": k or 0, "problems_followed": 0}
+            for y, o, d, n, m, k in session.execute(
+                select(visited.c.year, visited.c.office_id, visited.c.department_id, func.count(),
+                       func.sum(case((per_entity.c.n > 1, 1), else_=0)),
+                       func.sum(case((per_entity.c.offices > 1, 1), else_=0)))
+                .join(per_entity, and_(per_entity.c.year == visited.c.year,
+                                       per_entity.c.entity_id == visited.c.entity_id))
+                .group_by(visited.c.year, visited.c.office_id, visited.c.department_id))}
+    for y, o, n in session.execute(
+            _inspections(YEAR, Inspection.lead_office_id, func.count(distinct(Inspection.id)))
+            .join(StatOutcome, StatOutcome.inspection_id == Inspection.id)
+            .where(in_years, Inspection.problems_found).group_by(YEAR, Inspection.lead_office_id)):
+        if (y, o) in rows:
+            rows[(y, o)]["problems_followed"] = n
+    return [r for (y, _), r in rows.items() if y is not None]
 
 
 def _insert(session: Session, model, rows: list[dict]) -> None:
@@ -274,7 +306,7 @@ def _year_rows(session: Session, in_years) -> list[dict]:
 
 
 def _credit_rows(session: Session, years: set[int], in_years) -> list[dict]:
-    risk = func.coalesce(StatEntity.risk_class, NO_CLASS)
+    risk = func.coalesce(StatEntity.risk_class, EMPTY)
     out: dict[tuple, dict] = {}
     for year, cls, n, problems in session.execute(
             _inspections(YEAR, risk, func.count(), func.sum(case((Inspection.problems_found, 1), else_=0)))
@@ -294,9 +326,8 @@ def _credit_rows(session: Session, years: set[int], in_years) -> list[dict]:
 def _refresh_directory(session: Session) -> None:
     """The histogram behind directory coverage: one GROUP BY over the per-entity summary."""
     session.execute(delete(StatDirectory))
-    rows = session.execute(select(StatEntity.in_directory, func.coalesce(StatEntity.risk_class, NO_CLASS),
-                                  func.coalesce(StatEntity.last_inspected_year, _inline(0)), func.count())
-                           .group_by(StatEntity.in_directory, func.coalesce(StatEntity.risk_class, NO_CLASS),
-                                     func.coalesce(StatEntity.last_inspected_year, _inline(0)))).all()
-    _insert(session, StatDirectory, [{"in_directory": d, "risk_class": r, "last_inspected_year": y, "entities": n}
-                                     for d, r, y, n in rows])
+    keys = (StatEntity.in_directory, func.coalesce(StatEntity.region_code, EMPTY),
+            func.coalesce(StatEntity.risk_class, EMPTY), func.coalesce(StatEntity.last_inspected_year, _inline(0)))
+    rows = session.execute(select(*keys, func.count()).group_by(*keys)).all()
+    _insert(session, StatDirectory, [{"in_directory": d, "region_code": g, "risk_class": r, "last_inspected_year": y,
+                                      "entities": n} for d, g, r, y, n in rows])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
@@ -19,6 +20,7 @@ def is_known(day: dt.date) -> bool:
     return day.year in _KNOWN_YEARS
 
 
+@lru_cache(maxsize=16384)  # chinese_calendar checks its year range with min/max over all its days, each call
 def is_workday(day: dt.date) -> bool:
     """A working day: a weekday that is no holiday, or a 调休 weekend that is worked."""
     return chinese_calendar.is_workday(day) if is_known(day) else day.weekday() < 5
@@ -44,3 +46,12 @@ def is_on_time(completed_on: dt.date | None, published_on: dt.date | None,
         return None, False
     due, estimated = deadline(completed_on, working_days)
     return published_on <= due, estimated
+
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def china_today() -> dt.date:
+    """Today's date where the data is published (a page read at 01:00 Beijing time is already
+    the next day in China, while UTC is still on the previous one)."""
+    return dt.datetime.now(CHINA).date()

@@ -54,14 +54,15 @@ def test_search_without_an_index_says_so(city, settings):  # noqa: F811
     assert response.status_code == 503 and response.mimetype == PROBLEM and "搜索暂不可用" in response.get_json()["detail"]
 
 
-def test_coverage_has_one_row_per_lead_department_and_year(indexed, city):  # noqa: F811
+def test_coverage_has_one_row_per_office_and_year(indexed, city):  # noqa: F811
     body = indexed.get("/api/v1/stats/coverage?year=2024").get_json()
     with city.session() as s:
         expected = stats.coverage(s, year=2024)
     assert body["total"] == len(expected) > 1 and body["next"] is None
     for row, want in zip(body["items"], expected):
-        assert (row["department"]["id"], row["year"], row["tasks"], row["inspections"], row["on_time"]) == (
-            want.department_id, 2024, want.tasks, want.inspections, want.on_time)
+        assert (row["office"]["id"], row["department"]["id"], row["year"], row["tasks"], row["inspections"],
+                row["on_time"]) == (want.office_id, want.department_id, 2024, want.tasks, want.inspections,
+                                    want.on_time)
         assert row["fines_yuan"] == round(float(want.fines_yuan), 2)
     one = body["items"][0]["department"]["id"]
     only = indexed.get(f"/api/v1/stats/coverage?department={one}").get_json()["items"]

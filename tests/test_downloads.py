@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-import gongshi.api.downloads as downloads
+import gongshi.api.xlsx as xlsx
 from gongshi.api.datasets import DATASETS, TITLES
 from gongshi.store import stats
 from gongshi.store.models import MarketEntity
@@ -60,27 +60,38 @@ def test_csv_round_trips_every_chinese_field(client, city, awkward):  # noqa: F8
     assert {code: (rows[code]["name"], rows[code]["address"]) for code in awkward} == awkward
 
 
-def test_xlsx_round_trips_and_keeps_formulas_as_text(client, awkward):  # noqa: F811
+def test_xlsx_round_trips_with_chinese_titles_and_keeps_formulas_as_text(client, awkward):  # noqa: F811
     response = client.get("/downloads/enterprises.xlsx")
     book = load_workbook(io.BytesIO(response.get_data()), read_only=True)
     sheet = book.worksheets[0]
     header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    records = {r[header.index("uscc")]: r for r in rows}
     csv_rows = read_csv(client.get("/downloads/enterprises.csv"))
-    assert header == list(csv_rows[0]) and len(rows) == len(csv_rows)
+    assert header == [TITLES[c] for c in csv_rows[0]] and len(rows) == len(csv_rows)  # CSV keeps machine names
+    col = {c: header.index(TITLES[c]) for c in ("uscc", "name", "address")}
+    records = {r[col["uscc"]]: r for r in rows}
     for code, (name, address) in awkward.items():
-        assert (records[code][header.index("name")], records[code][header.index("address")]) == (name, address)
+        assert (records[code][col["name"]], records[code][col["address"]]) == (name, address)
     formula = next(c for c in awkward if awkward[c][0].startswith("="))
     cells = next(r for r in load_workbook(io.BytesIO(response.get_data())).worksheets[0].iter_rows()
-                 if r[header.index("uscc")].value == formula)
-    assert cells[header.index("name")].data_type == "s"
+                 if r[col["uscc"]].value == formula)
+    assert cells[col["name"]].data_type == "s"
+
+
+def test_xlsx_says_yes_and_no_and_carries_its_data_dictionary(client):  # noqa: F811
+    book = load_workbook(io.BytesIO(client.get("/downloads/inspections.xlsx").get_data()), read_only=True)
+    header, *rows = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+    assert {r[header.index("发现问题")] for r in rows} <= {"是", "否"} and "uscc" not in header
+    guide = [list(r) for r in book["说明"].iter_rows(values_only=True)]
+    assert guide[0] == ["列名", "字段名（CSV、JSON Lines 中）", "含义"]
+    assert guide[1 + header.index("发现问题")][:2] == ["发现问题", "problems_found"]
+    assert len(guide) == len(header) + 1 and all(row[2] for row in guide[1:])
 
 
 def test_xlsx_continues_on_a_new_sheet_past_the_row_limit(client, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(downloads, "XLSX_MAX_ROWS", 50)
+    monkeypatch.setattr(xlsx, "SHEET_MAX_ROWS", 50)
     book = load_workbook(io.BytesIO(client.get("/downloads/enterprises.xlsx").get_data()), read_only=True)
-    sizes = [sum(1 for _ in ws.iter_rows()) for ws in book.worksheets]
-    assert sizes == [51, 51, 21]  # 120 entities, each sheet with its header row
+    sizes = [sum(1 for _ in ws.iter_rows()) for ws in book.worksheets[:-1]]
+    assert sizes == [51, 51, 21] and book.sheetnames[-1] == "说明"  # 120 entities, each sheet with its header row
 
 
 def test_json_lines_match_the_api(client):  # noqa: F811
@@ -106,7 +117,8 @@ def test_coverage_download_matches_the_statistics(client, city):  # noqa: F811
     rows = read_csv(client.get("/downloads/coverage.csv?year=2024"))
     with city.session() as s:
         expected = stats.coverage(s, year=2024)
-    assert [(int(r["department_id"]), int(r["tasks"])) for r in rows] == [(e.department_id, e.tasks) for e in expected]
+    assert [(int(r["office_id"]), r["office"], int(r["tasks"])) for r in rows] == [
+        (e.office_id, e.office, e.tasks) for e in expected]
 
 
 def test_datapackage_describes_every_download(client):  # noqa: F811
@@ -125,12 +137,24 @@ def test_datapackage_describes_every_download(client):  # noqa: F811
     assert {r["task_no"] for r in inspections} <= {r["task_no"] for r in files["tasks"]}  # and the foreign key
 
 
-def test_downloads_page_lists_every_dataset_in_every_format(client):  # noqa: F811
-    page = client.get("/downloads/").get_data(as_text=True)
+def test_downloads_page_is_the_data_page(client):  # noqa: F811
+    response = client.get("/downloads/")
+    assert response.status_code == 301 and response.headers["Location"].endswith("/data")
+    page = client.get("/data").get_data(as_text=True)
     for name in DATASETS:
         for fmt in ("csv", "jsonl", "xlsx"):
             assert f"/downloads/{name}.{fmt}" in page
-    assert "datapackage.json" in page and "抽查结果" in page
+    assert "datapackage.json" in page and "抽查结果" in page and 'aria-label="主导航"' in page
+
+
+def test_filters_take_a_department_by_name(client):  # noqa: F811
+    departments = client.get("/api/v1/departments?limit=1000").get_json()["items"]
+    seven = next(d for d in departments if d["id"] == 7)
+    by_id = client.get("/downloads/inspections.csv?department=7&year=2023").get_data()
+    assert client.get(f"/downloads/inspections.csv?department={seven['name']}&year=2023").get_data() == by_id
+    listed = client.get(f"/api/v1/inspections?department={seven['short_name']}&year=2023").get_json()
+    assert listed["total"] == client.get("/api/v1/inspections?department=7&year=2023").get_json()["total"]
+    assert client.get("/api/v1/tasks?department=没有这个部门").get_json()["total"] == 0  # as an unknown number
 
 
 @pytest.mark.parametrize("url, status", [

@@ -3,9 +3,11 @@ PostgreSQL, with data loaded from published-style files by the real ingest."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
 
+import plotly.offline
 import pytest
 from openpyxl import load_workbook
 
@@ -95,8 +97,8 @@ def test_entity_page_shows_history_newest_first_with_items_credit_and_sources(ci
     assert "食品标签的检查 发现问题，已责令改正" in text and "责令改正" in text
     assert f'href="/tasks/{TASK}"' in html and f'href="/tasks/{JOINT_TASK}"' in html
     assert "按时" in text and "时限 20 个工作日" in text
-    assert "通市监罚〔2024〕88号" in text and "5000.00 元" in text and "B 类" in text
-    assert "来源：results.csv，第 1 行" in text and "来源：credit.csv，第 1 行" in text and "来源：entities.csv" in text
+    assert "通市监罚〔2024〕88号" in text and "5,000 元" in text and "B 类" in text
+    assert "来源： results.csv ，第 1 行" in text and "来源： credit.csv ，第 1 行" in text and "来源： entities.csv" in text
     assert f'href="/api/v1/enterprises/{SHOP}"' in html and f'href="/enterprises/{SHOP}.csv"' in html
     assert 'data-chart="chart-history"' in html  # the chart, with its table beside it
     assert re.search(r"<th scope=\"row\">2024</th><td class=\"num\">0</td><td class=\"num\">1</td>", html)
@@ -184,12 +186,15 @@ def _department_id(client) -> str:
     return re.search(r'href="/departments/(\d+)">南通市市场监督管理局', _page(client, f"/tasks/{TASK}")).group(1)
 
 
-def test_department_page_shows_coverage_charts_with_tables_checklist_plans_and_tasks(city):
+def test_department_page_lists_its_offices_and_an_office_page_has_charts_with_tables(city):
     dept = _department_id(city)
     html = _page(city, f"/departments/{dept}")
     text = _text(html)
-    assert 'data-chart="chart-inspections"' in html and 'data-chart="chart-shares"' in html
-    assert "联合抽查占比" in text and "10%" in text and "按时公示率" in text
+    assert "联合占比" in text and "10%" in text and "按时公示率" in text and "每百户抽查户次" in text
+    office = re.search(r'href="/offices/(\d+)">南通市市场监督管理局', html).group(1)
+    office_html = _page(city, f"/offices/{office}")
+    assert 'data-chart="chart-inspections"' in office_html and 'data-chart="chart-shares"' in office_html
+    assert "南通市" in _text(office_html) and "计划与实际" in _text(office_html)
     assert "企业公示信息抽查" in text and "南通市市场监督管理局2024年度抽查计划" in text
     assert "2024年度餐饮联合检查" in text and f"/downloads/coverage.csv?department={dept}" in html
 
@@ -221,7 +226,8 @@ def test_data_and_about_pages_describe_datasets_sources_and_definitions(city):
 # --- errors, headers -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("url", ["/enterprises/91320602MA00000000", "/tasks/无此任务", "/plans/none",
-                                 "/departments/999999", "/check-items/999999", "/nope", "/check-items?page=99"])
+                                 "/departments/999999", "/check-items/999999", "/nope", "/check-items?page=99",
+                                 "/offices/999999", "/regions/999999", "/regions/abc"])
 def test_unknown_ids_give_a_friendly_chinese_404(city, url):
     html = _page(city, url, 404)
     assert 'lang="zh-CN"' in html and "未找到此页面" in html and "Traceback" not in html
@@ -257,12 +263,29 @@ def test_pages_send_csp_without_inline_scripts_cache_headers_and_canonical_url(c
                                                  html, re.S))
 
 
-def test_plotly_is_served_by_the_portal_itself(city):
+def test_plotly_is_served_by_the_portal_itself_under_a_hashed_name_gzipped_and_immutable(city):
     html = _page(city, f"/tasks/{TASK}")
-    assert '<script src="/static/vendor/plotly.min.js">' in html and "cdn" not in html.lower()
-    response = city.get("/static/vendor/plotly.min.js")
-    assert response.status_code == 200 and b"plotly" in response.get_data()[:2000].lower()
-    response.close()
+    assert "cdn" not in html.lower()
+    src = re.search(r'<script src="(/static/vendor/plotly-basic\.min\.[0-9a-f]{12}\.js)">', html).group(1)
+    plain = city.get(src)
+    # The figures' JSON is written by the plotly package for its own plotly.js version (`make plotly-basic`).
+    version = plotly.offline.get_plotlyjs_version()
+    assert plain.status_code == 200 and f"plotly.js (basic - minified) v{version}".encode() in plain.get_data()[:2000]
+    assert plain.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    zipped = city.get(src, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in zipped.headers["Vary"]
+    assert gzip.decompress(zipped.get_data()) == plain.get_data()
+    again = city.get(src, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_static_files_are_linked_by_hashed_names_and_plain_names_still_answer(city):
+    html = _page(city, f"/tasks/{TASK}")
+    assert re.search(r'href="/static/portal\.[0-9a-f]{12}\.css"', html)
+    assert re.search(r'src="/static/charts\.[0-9a-f]{12}\.js"', html)
+    plain = city.get("/static/charts.js")
+    assert plain.status_code == 200 and "immutable" not in plain.headers["Cache-Control"]
+    assert city.get("/static/charts.000000000000.js").status_code == 404
 
 
 def test_long_lists_are_paginated(db, settings, tmp_path):

@@ -233,3 +233,22 @@ def test_cli_ingest_updates_the_index_and_index_commands_report_and_repair(tmp_p
     assert result.exit_code == 0 and "2 条" in result.output
     assert run("index", "--check").exit_code == 0
     assert set(names(search(settings.index_dir, "和顺"))) == {"南通市崇川区和顺小吃店", "如皋市和顺面馆"}
+
+
+def test_several_words_find_every_piece_in_any_order(shops):
+    both = {"南通市崇川区和顺药房"}
+    assert set(names(search(shops.index_dir, "崇川 药房"))) >= both | {"南通市崇川区狼山药房"}
+    assert set(names(search(shops.index_dir, "药房 崇川"))) == set(names(search(shops.index_dir, "崇川 药房")))
+    assert names(search(shops.index_dir, "如皋 狼山")) == []  # every word must be there
+    found = search(shops.index_dir, "和顺 南通")  # both in one name first, then 南通 in an address
+    assert names(found)[0] == "南通市崇川区和顺药房" and [h.extra["match"] for h in found.hits[1:]] == ["other"] * 5
+    # a word in the name, another in the address: still a hit, after those with both in the name
+    assert names(search(shops.index_dir, "狼山 和顺路")) == ["南通市崇川区狼山药房"]
+    assert names(search(shops.index_dir, "狼山 工农路")) == []
+
+
+def test_a_phrase_match_ranks_before_words_apart(shops):
+    result = search(shops.index_dir, "和顺 药房")
+    assert names(result)[0] == "和顺药房"  # the exact name
+    hit = next(h for h in result.hits if h.name == "南通市崇川区和顺药房")
+    assert "<mark>" in hit.highlight

@@ -85,8 +85,8 @@ def world(db, settings, tmp_path):
     return {"sj": ids["市场监督管理局"], "wj": ids["卫生健康委员会"], "hb": ids["生态环境局"], "tmp": tmp_path}
 
 
-def _row(rows, department_id):
-    (row,) = [r for r in rows if r.department_id == department_id]
+def _row(rows, office: str):
+    (row,) = [r for r in rows if r.office == office]
     return row
 
 
@@ -126,16 +126,24 @@ def test_no_publication_date_is_unknown():
 def test_coverage_counts_a_joint_task_once_for_its_lead_and_a_fine_for_its_partner(db, world):
     with db.session() as s:
         rows = stats.coverage(s, year=2021)
-    sj = _row(rows, world["sj"])
-    assert (sj.department, sj.year, sj.tasks, sj.joint_tasks) == ("市场监督管理局", 2021, 3, 1)
-    assert sj.joint_share == pytest.approx(1 / 3) and sj.meets_joint_target
-    assert (sj.inspections, sj.entities, sj.problems_found) == (5, 4, 2)
-    assert (sj.published, sj.on_time, sj.late, sj.publication_unknown, sj.on_time_estimated) == (4, 3, 1, 1, 0)
-    assert sj.on_time_share == 0.75 and sj.deadline_working_days == 20
-    assert (sj.cases, sj.fines_yuan) == (1, Decimal("3000.00"))
-    wj = _row(rows, world["wj"])  # took part in T2 only: no batch, no inspection, but its fine
+    # The city office led T1, T2 and T4 and inspected E2 (T1), E1 and E4 (T2); the 崇川区 office
+    # carried out the rest of T1 (E1, E3). Together they are the kind's figures.
+    sj = _row(rows, CITY)
+    assert (sj.department, sj.office_level, sj.region_code, sj.year) == ("市场监督管理局", "市", "320600", 2021)
+    assert (sj.tasks, sj.joint_tasks, sj.joint_share, sj.meets_joint_target) == (3, 1, pytest.approx(1 / 3), True)
+    assert (sj.inspections, sj.entities, sj.problems_found, sj.problem_share) == (3, 3, 2, pytest.approx(2 / 3))
+    assert (sj.published, sj.on_time, sj.late, sj.publication_unknown, sj.on_time_estimated) == (3, 2, 1, 0, 0)
+    assert sj.deadline_working_days == 20 and (sj.cases, sj.fines_yuan) == (1, Decimal("3000.00"))
+    district = _row(rows, DISTRICT)
+    assert (district.office_level, district.tasks, district.joint_tasks, district.inspections) == ("县", 1, 0, 2)
+    assert (district.published, district.on_time, district.publication_unknown) == (1, 1, 1)
+    assert [sj.inspections + district.inspections, sj.on_time + district.on_time] == [5, 3]
+    # Six directory entities in 崇川区, none in the city's own code: 2 inspections per 100 is 100 / 3.
+    assert (district.directory_size, district.per_100_entities) == (6, pytest.approx(100 * 2 / 6))
+    assert (sj.directory_size, sj.per_100_entities) == (6, 50.0)
+    wj = _row(rows, "南通市卫生健康委员会")  # took part in T2 only: no batch, no inspection, but its fine
     assert (wj.tasks, wj.inspections, wj.cases, wj.fines_yuan) == (0, 0, 1, Decimal("5000.00"))
-    hb = _row(rows, world["hb"])  # 市监's fine after T3 is no case: 市监 took no part in it
+    hb = _row(rows, "南通市生态环境局")  # 市监's fine after T3 is no case: 市监 took no part in it
     assert (hb.tasks, hb.joint_tasks, hb.inspections, hb.problems_found, hb.on_time, hb.cases) == (1, 0, 1, 1, 1, 0)
     assert hb.meets_joint_target is False
     with db.session() as s:
@@ -153,19 +161,22 @@ def test_headline_figures_of_the_year(db, world):
 def test_attachment3_splits_by_kind_and_level(db, world):
     with db.session() as s:
         rows = stats.attachment3(s, 2021)
-    figures = {(r.department, r.category, r.level): (r.batches, r.entities, r.published_system, r.cases, r.fines_wan)
+    figures = {(r.office, r.category, r.level): (r.batches, r.entities, r.published_system, r.cases, r.fines_wan)
                for r in rows}
     zero = (0, 0, 0, 0, Decimal("0.0000"))
-    # T4 (no results) counts as a batch of its lead at its own level; T1 was carried out by the city
-    # office (E2) and the 崇川区 office (E1, E3), so it is a batch at both levels.
-    assert figures[("市场监督管理局", "系统内双随机抽查", "本级")] == (2, 1, 1, 1, Decimal("0.3000"))
-    assert figures[("市场监督管理局", "系统内双随机抽查", "下级")] == (1, 2, 1, 0, Decimal("0.0000"))
-    assert figures[("市场监督管理局", "部门联合抽查", "本级")] == (1, 2, 2, 0, Decimal("0.0000"))
-    assert figures[("市场监督管理局", "部门联合抽查", "下级")] == zero
-    assert figures[("卫生健康委员会", "部门联合抽查", "本级")] == (0, 0, 0, 1, Decimal("0.5000"))
+    # Filed by the city office: T4 (no results) counts as its batch; T1 was carried out by the city
+    # office (E2) and by the 崇川区 office (E1, E3), a batch of each, the latter its 下级.
+    assert figures[(CITY, "系统内双随机抽查", "本级")] == (2, 1, 1, 1, Decimal("0.3000"))
+    assert figures[(CITY, "系统内双随机抽查", "下级")] == (1, 2, 1, 0, Decimal("0.0000"))
+    assert figures[(CITY, "部门联合抽查", "本级")] == (1, 2, 2, 0, Decimal("0.0000"))
+    assert figures[(CITY, "部门联合抽查", "下级")] == zero
+    assert figures[(DISTRICT, "系统内双随机抽查", "本级")] == (1, 2, 1, 0, Decimal("0.0000"))
+    assert figures[(DISTRICT, "系统内双随机抽查", "下级")] == zero
+    assert figures[("南通市卫生健康委员会", "部门联合抽查", "本级")] == (0, 0, 0, 1, Decimal("0.5000"))
     assert figures[("合计", "系统内双随机抽查", "本级")] == (3, 2, 2, 1, Decimal("0.3000"))
     assert figures[("合计", "部门联合抽查", "本级")] == (1, 2, 2, 1, Decimal("0.5000"))
-    assert [r.label for r in rows if r.department == "合计"] == list(stats.FORM_ROWS.values())
+    assert figures[("合计", "系统内双随机抽查", "下级")] == (1, 2, 1, 0, Decimal("0.0000"))
+    assert [r.label for r in rows if r.office == "合计"] == list(stats.FORM_ROWS.values())
     assert all(r.published_professional is None and r.published_website is None for r in rows)
 
 
@@ -173,8 +184,9 @@ def test_attachment3_xlsx_is_laid_out_like_the_form(db, world, settings):
     response = create_app(settings, database=db).test_client().get("/stats/2021.xlsx")
     assert response.status_code == 200 and 'filename="attachment3-2021.xlsx"' in response.headers["Content-Disposition"]
     wb = load_workbook(io.BytesIO(response.get_data()))
-    assert wb.sheetnames[0] == "合计" and {"市场监督管理局", "卫生健康委员会", "生态环境局"} <= set(wb.sheetnames)
-    ws = wb["市场监督管理局"]
+    assert wb.sheetnames[0] == "合计" and {CITY, DISTRICT, "南通市卫生健康委员会", "南通市生态环境局"} <= set(wb.sheetnames)
+    ws = wb[CITY]
+    assert ws["A3"].value == f"填报单位：{CITY}"
     assert ws["A1"].value == "“双随机、一公开”监管信息统计表" and ws["A2"].value == "（2021年度）"
     assert [ws.cell(4, c).value for c in range(1, 10)] == ["区分", "类别", "抽查批次", "抽查数量（户）",
                                                           "抽查结果公示数量（户）", None, None, "双随机抽查案件数（件）",
@@ -198,13 +210,16 @@ def test_planned_against_actual_counts(db, world):
     assert (t1.directory_size, t1.expected_from_ratio, t1.actual_ratio_percent) == (60, 3, 5.0)
     assert (rows["T-2021-002"].planned_qualifier, rows["T-2021-002"].status) == ("minimum", "met")
     assert (rows["T-2021-003"].actual, rows["T-2021-003"].status_text) == (1, "未达到")
-    assert (rows["T-2021-004"].actual, rows["T-2021-004"].status, rows["T-2021-004"].directory_size) == (0, "under", None)
+    # T4's results were never loaded: the portal does not know, so it does not say "under".
+    t4 = rows["T-2021-004"]
+    assert (t4.actual, t4.status, t4.status_text, t4.directory_size) == (0, "no_results", "结果未公示/未导入", None)
 
 
 @pytest.mark.parametrize("planned, qualifier, actual, status", [
     (10, "approximate", 9, "met"), (10, "approximate", 11, "met"), (10, "approximate", 8, "under"),
     (10, "approximate", 12, "over"), (10, "exact", 9, "under"), (10, "exact", 11, "over"),
-    (10, "minimum", 30, "met"), (10, "minimum", 9, "under"), (None, None, 4, "unknown")])
+    (10, "minimum", 30, "met"), (10, "minimum", 9, "under"), (None, None, 4, "unknown"),
+    (10, "exact", 0, "no_results"), (None, None, 0, "no_results")])
 def test_an_approximate_count_allows_ten_percent(planned, qualifier, actual, status):
     assert stats.plan_status(planned, qualifier, actual) == status
 
@@ -247,11 +262,11 @@ def test_a_corrected_result_updates_the_figures_and_equals_a_rebuild(db, setting
     path = write_csv(world["tmp"] / "results-corrected.csv", RESULT_HEADER, corrected)
     ingest(db, settings, str(path), Options(kind="result"))
     with db.session() as s:
-        sj = _row(stats.coverage(s, year=2021), world["sj"])
+        sj = _row(stats.coverage(s, year=2021), CITY)
         incremental = _snapshot(s)
         stats_upkeep.rebuild(s)
         assert _snapshot(s) == incremental
-    assert (sj.on_time, sj.late, sj.on_time_share) == (4, 0, 1.0)
+    assert (sj.on_time, sj.late, sj.on_time_share) == (3, 0, 1.0)
 
 
 def test_a_failed_ingest_leaves_the_figures_alone(db, settings, world):

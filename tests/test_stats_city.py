@@ -15,7 +15,7 @@ from sqlalchemy import select
 from gongshi.democity import generate_city
 from gongshi.ingest.pipeline import Options
 from gongshi.store import stats, stats_upkeep
-from gongshi.store.models import CreditEvent, Department, Inspection, InspectionDepartment, Region, Task, TaskDepartment
+from gongshi.store.models import CreditEvent, Inspection, InspectionDepartment, Office, Task, TaskDepartment
 from tests.factories import ingest
 
 
@@ -34,21 +34,19 @@ def loaded(db, settings, city):
 def _facts(session):
     inspections = session.execute(select(Inspection.id, Inspection.task_id, Inspection.entity_id,
                                          Inspection.completed_on, Inspection.published_on,
-                                         Inspection.deadline_working_days, Inspection.lead_department_id,
+                                         Inspection.deadline_working_days, Inspection.lead_office_id,
                                          Inspection.joint, Inspection.problems_found)).all()
-    tasks = {t.id: t for t in session.execute(select(Task.id, Task.year, Task.lead_department_id, Task.joint))}
-    county = set(session.scalars(select(Region.code).where(Region.level == "县")))
-    level = {i: "下级" if r in county else "本级" for i, r in session.execute(
-        select(InspectionDepartment.inspection_id, InspectionDepartment.region_code)
-        .where(InspectionDepartment.position == 0))}
+    tasks = {t.id: t for t in session.execute(select(Task.id, Task.year, Task.lead_office_id, Task.joint))}
+    county = set(session.scalars(select(Office.id).where(Office.level == "县")))
+    level = {i.id: "下级" if i.lead_office_id in county else "本级" for i in inspections}
     took_part = defaultdict(set)
     for i, d in session.execute(select(InspectionDepartment.inspection_id, InspectionDepartment.department_id)):
         took_part[("i", i)].add(d)
     for t, d in session.execute(select(TaskDepartment.task_id, TaskDepartment.department_id)):
         took_part[("t", t)].add(d)
     credit = session.execute(select(CreditEvent.entity_id, CreditEvent.kind, CreditEvent.decided_on,
-                                    CreditEvent.department_id, CreditEvent.amount_yuan)).all()
-    names = dict(session.execute(select(Department.id, Department.name)).all())
+                                    CreditEvent.department_id, CreditEvent.office_id, CreditEvent.amount_yuan)).all()
+    names = dict(session.execute(select(Office.id, Office.name)).all())
     return inspections, tasks, level, took_part, credit, names
 
 
@@ -59,7 +57,7 @@ def _on_time(completed, published, n):
 
 
 def _expected(session):
-    """Per (year, department): the same figures, computed row by row."""
+    """Per (year, office): the same figures, computed row by row."""
     inspections, tasks, level, took_part, credit, names = _facts(session)
     out = defaultdict(lambda: {"tasks": set(), "joint_tasks": set(), "inspections": 0, "entities": set(),
                                "problems_found": 0, "published": 0, "on_time": 0, "late": 0,
@@ -68,12 +66,12 @@ def _expected(session):
     for i in inspections:
         task_joint[i.task_id] = task_joint[i.task_id] or i.joint
     for t in tasks.values():
-        out[(t.year, t.lead_department_id)]["tasks"].add(t.id)
+        out[(t.year, t.lead_office_id)]["tasks"].add(t.id)
     by_entity = defaultdict(list)
     for i in inspections:
         year = tasks[i.task_id].year or i.completed_on.year
         by_entity[i.entity_id].append((i, year))
-        row = out[(year, i.lead_department_id)]
+        row = out[(year, i.lead_office_id)]
         row["tasks"].add(i.task_id)
         row["inspections"] += 1
         row["entities"].add(i.entity_id)
@@ -92,10 +90,10 @@ def _expected(session):
         if window:
             i, year = max(window, key=lambda p: (part(p[0]), p[0].completed_on, p[0].id))
             if part(i):
-                out[(year, e.department_id)]["cases"] += 1
-                out[(year, e.department_id)]["fines_yuan"] += e.amount_yuan or 0
+                out[(year, e.office_id)]["cases"] += 1
+                out[(year, e.office_id)]["fines_yuan"] += e.amount_yuan or 0
     return {k: {**v, "tasks": len(v["tasks"]), "joint_tasks": len(v["joint_tasks"]), "entities": len(v["entities"]),
-                "department": names[k[1]]} for k, v in out.items()}, inspections, tasks, level
+                "office": names[k[1]]} for k, v in out.items()}, inspections, tasks, level
 
 
 def test_the_citys_coverage_matches_an_independent_computation(loaded, city):
@@ -105,9 +103,9 @@ def test_the_citys_coverage_matches_an_independent_computation(loaded, city):
         headline = stats.headline(s, 2023)
         burden = {r["year"]: r for r in stats.burden(s)}
         form = stats.attachment3(s, 2023)
-    fields = ("department", "tasks", "joint_tasks", "inspections", "entities", "problems_found", "published",
+    fields = ("office", "tasks", "joint_tasks", "inspections", "entities", "problems_found", "published",
               "on_time", "late", "publication_unknown", "cases", "fines_yuan")
-    got = {(r.year, r.department_id): {f: getattr(r, f) for f in fields} for r in rows}
+    got = {(r.year, r.office_id): {f: getattr(r, f) for f in fields} for r in rows}
     assert got == {k: {f: v[f] for f in fields} for k, v in expected.items()}
     assert len(rows) > 40 and sum(r.cases for r in rows) > 0 and sum(r.late for r in rows) > 0
     # The files themselves: one inspection per task and entity in results.csv.
@@ -130,9 +128,9 @@ def test_the_citys_coverage_matches_an_independent_computation(loaded, city):
     assert (burden[2023]["multi_task_entities"], burden[2023]["multi_task_visits"],
             burden[2023]["separate_visits"]) == (len(multi), sum(map(len, multi)),
                                                  sum(not i.joint for v in multi for i in v))
-    households = sum(r.entities for r in form if r.department == "合计")
+    households = sum(r.entities for r in form if r.office == "合计")
     assert households == len(of_2023)
-    lower = sum(r.entities for r in form if r.department == "合计" and r.level == "下级")
+    lower = sum(r.entities for r in form if r.office == "合计" and r.level == "下级")
     assert lower == sum(level.get(i.id) == "下级" for i in of_2023) > 0
 
 

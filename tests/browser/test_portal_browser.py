@@ -115,7 +115,75 @@ def test_a_citizen_finds_a_shop_by_two_characters_and_downloads_its_task(browser
     assert errors == []
 
 
-PAGES = ["/", "/search?q=南通", "/stats", "/data", "/about", "/check-items", "/departments/{department}",
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_citizen_searches_two_words_and_sees_the_standing_first(browser, base_url, sample, artifacts, width):
+    _, name, key = _rare_piece(sample)
+    words = f"{name[-4:-2]} {name[:2]}"  # two pieces of the name, in the wrong order
+    page = browser.new_page(viewport={"width": WIDTHS[width], "height": 800})
+    errors = _collect_errors(page)
+    page.goto(base_url + "/")
+    page.get_by_role("searchbox").fill(words)
+    page.get_by_role("button", name="查询").click()
+    page.wait_for_url("**/search?q=*")
+    assert page.locator("details.filters").is_visible()
+    page.screenshot(path=artifacts / f"citizen-{width}-1-search.png", full_page=True)
+    page.get_by_role("link", name=name, exact=True).first.click()
+    page.wait_for_url(f"**/enterprises/{key}")
+    summary = page.locator("section.standing").bounding_box()
+    assert summary["y"] + 120 < 800, "the standing starts in the first screen"  # its first lines show
+    page.screenshot(path=artifacts / f"citizen-{width}-2-entity.png")
+    page.screenshot(path=artifacts / f"citizen-{width}-2-entity-full.png", full_page=True)
+    _tap_targets(page)
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_journalist_goes_from_statistics_to_a_department_and_its_xlsx(browser, base_url, artifacts, width):
+    from openpyxl import load_workbook
+
+    page = browser.new_page(viewport={"width": WIDTHS[width], "height": 800}, accept_downloads=True)
+    errors = _collect_errors(page)
+    page.goto(base_url + "/stats")
+    page.screenshot(path=artifacts / f"journalist-{width}-1-stats.png", full_page=True)
+    page.locator("table.wide th[scope=row] a").first.click()
+    page.wait_for_url("**/departments/*")
+    page.screenshot(path=artifacts / f"journalist-{width}-2-department.png", full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Excel（XLSX）").click()
+    book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True)
+    header = next(book.worksheets[0].iter_rows(values_only=True))
+    assert "统一社会信用代码" in header and "发现问题" in header and "说明" in book.sheetnames
+    assert errors == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_business_checks_its_record_its_source_file_and_asks_for_a_correction(browser, base_url, sample, artifacts,
+                                                                               width):
+    _, name, key = _rare_piece(sample)
+    page = browser.new_page(viewport={"width": WIDTHS[width], "height": 800}, accept_downloads=True)
+    errors = _collect_errors(page)
+    page.goto(f"{base_url}/enterprises/{key}")
+    source = page.locator("article.inspection .source a").first
+    with page.expect_download() as download:
+        source.click()
+    assert download.value.suggested_filename == source.inner_text() and Path(download.value.path()).stat().st_size
+    page.locator("article.inspection").get_by_role("link", name="申请更正").first.click()
+    page.wait_for_url(f"**/enterprises/{key}/corrections/new*")
+    assert page.get_by_role("heading", level=1).inner_text() == "申请更正公示信息"
+    page.screenshot(path=artifacts / f"business-{width}-correction.png", full_page=True)
+    assert errors == []
+
+
+def _tap_targets(page) -> None:
+    """Navigation and 申请更正 at least 44 px tall; every link in a list or table at least 24 px."""
+    primary = page.evaluate("[...document.querySelectorAll('nav a, a.action')].map(a => a.getBoundingClientRect().height)")
+    assert primary and min(primary) >= 44, primary
+    small = page.evaluate("[...document.querySelectorAll('main li > a, main td > a')]"
+                          ".filter(a => a.offsetParent).map(a => a.getBoundingClientRect().height)")
+    assert not small or min(small) >= 24, small
+
+
+PAGES = ["/", "/search?q=南通", "/search?q=没有这样的店", "/stats", "/data", "/about", "/api/docs", "/check-items", "/departments/{department}",
          "/tasks/{task}", "/plans/{plan}", "/enterprises/{entity}", "/enterprises/91320602MA00000000", "/nope"]
 
 
@@ -150,6 +218,8 @@ def test_every_page_passes_axe_and_breaks_no_csp_rule(browser, base_url, pages, 
         widest_chart = page.evaluate(
             "Math.max(0, ...[...document.querySelectorAll('.plot .main-svg')].map(s => s.getBoundingClientRect().right))")
         assert widest_chart <= WIDTHS[width], f"{path}: a chart is wider than the screen"
+        unlabeled = page.evaluate("[...document.querySelectorAll('table.stack tbody td:not([data-label])')].length")
+        assert unlabeled == 0, f"{path}: stacked cells without their column name"
     context.close()
     assert failures == {}, "\n".join(f"{p}: {r}" for p, r in failures.items())
     assert errors == []
