@@ -249,7 +249,7 @@ class _Credit:
 
 
 def _open(path: Path):
-    f = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 — closed by the caller's ExitStack
+    f = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 — the caller closes it in its finally
     return f, csv.writer(f)
 
 
