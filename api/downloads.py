@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import Blueprint, Response, redirect, request
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from gongshi.api.context import external_url, get_db
 from gongshi.api.datasets import DATASETS, FORMATS, TITLES, meaning
@@ -20,13 +18,13 @@ from gongshi.api.endpoint import resolve_department
 from gongshi.api.files import send_built
 from gongshi.api.problems import ApiError
 from gongshi.api.schemas import DownloadArgs, load_args
+from gongshi.api.xlsx import write_xlsx
 from gongshi.store import queries
 from gongshi.store.tabular import csv_chunks
 
 bp = Blueprint("downloads", __name__, url_prefix="/downloads",
                template_folder=str(Path(__file__).parent / "templates"))
 
-XLSX_MAX_ROWS = 1_000_000  # a sheet holds 1,048,576 rows: longer datasets go on to a second sheet
 
 
 @bp.get("/")
@@ -86,42 +84,17 @@ def _jsonl(columns: list[str], rows: Iterable[dict], out: BinaryIO) -> None:
         out.write(line.encode("utf-8") + b"\n")
 
 
-def _cell(sheet, value):
-    """Strings stay strings: one starting with '=' is not turned into a formula."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if not isinstance(value, str):
-        return value
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"
-    return cell
-
-
-def _xlsx_value(sheet, value):
-    return ("是" if value else "否") if isinstance(value, bool) else _cell(sheet, value)
+def _xlsx_value(value):
+    return ("是" if value else "否") if isinstance(value, bool) else value
 
 
 def _xlsx(columns: list[str], rows: Iterable[dict], out: BinaryIO) -> None:
     """For people in Excel: Chinese column titles, 是/否, and a sheet "说明" with the data dictionary
-    (CSV and JSON Lines keep the stable machine names). openpyxl's write-only mode spools rows to
-    disk, then writes the workbook to `out`."""
-    book = Workbook(write_only=True)
+    (CSV and JSON Lines keep the stable machine names)."""
     titles = [TITLES[c] for c in columns]
-    sheet, written = None, XLSX_MAX_ROWS
-    for row in rows:
-        if written >= XLSX_MAX_ROWS:
-            sheet = book.create_sheet(f"数据{len(book.worksheets) + 1}")
-            sheet.append(titles)
-            written = 0
-        sheet.append([_xlsx_value(sheet, row[c]) for c in columns])
-        written += 1
-    if sheet is None:
-        book.create_sheet("数据1").append(titles)
-    guide = book.create_sheet("说明")
-    guide.append(["列名", "字段名（CSV、JSON Lines 中）", "含义"])
-    for column, title in zip(columns, titles):
-        guide.append([title, column, meaning(column)])
-    book.save(out)
+    guide = ("说明", ["列名", "字段名（CSV、JSON Lines 中）", "含义"],
+             [[title, column, meaning(column)] for column, title in zip(columns, titles)])
+    write_xlsx(out, titles, ([_xlsx_value(row[c]) for c in columns] for row in rows), appendix=guide)
 
 
 WRITERS = {"csv": _csv, "jsonl": _jsonl, "xlsx": _xlsx}

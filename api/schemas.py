@@ -687,6 +687,43 @@ class YearArgs(Args):
     year = year_arg()
 
 
+class DrawAuditRowSchema(Out):
+    """One group of one office's year against the office's overall rate (the method: /about#draw-audit)."""
+
+    office_id = fields.Integer(attribute="office.office_id", required=True, metadata=_meta("机关编号"))
+    office = fields.String(attribute="office.office", required=True, metadata=_meta("机关，如 崇川区市场监督管理局"))
+    department = department_field("department_id", "部门")
+    region = Computed(RegionSchema, _region, allow_none=True, metadata=_meta("机关所在地区"))
+    year = fields.Integer(attribute="office.year", required=True, metadata=_meta("年度"))
+    office_population = fields.Integer(attribute="office.population", required=True,
+                                       metadata=_meta("机关辖区名录库中年初已登记的市场主体户数"))
+    office_selected = fields.Integer(attribute="office.selected", required=True,
+                                     metadata=_meta("其中被该机关不定向抽查任务抽中的户数"))
+    dimension = fields.String(attribute="test.dimension", required=True, metadata=_meta(
+        "分组依据：entity_type 市场主体类型、region 所在地区、age 登记年限、industry 行业、"
+        "repeat_last_year 上一年度已被抽中、repeat_same_year 同一年度重复抽中、never 多年从未被抽中"))
+    group = fields.String(attribute="test.group", required=True, metadata=_meta("组别，如 个体工商户"))
+    population = fields.Integer(attribute="test.population", required=True, metadata=_meta("该组户数"))
+    observed = fields.Integer(attribute="test.observed", required=True, metadata=_meta("实际抽中户数"))
+    expected = number("随机抽取时预期抽中的户数", attribute="test.expected")
+    ratio = number("实际与预期之比（1 为与随机抽取一致）", attribute="test.ratio")
+    p = fields.Float(attribute="test.p", required=True, allow_none=True,
+                     metadata=_meta("随机抽取出现至少这样大差距的概率（精确检验；样本太少时为 null）"))
+    q = fields.Float(attribute="test.q", required=True, allow_none=True,
+                     metadata=_meta("Benjamini–Hochberg 校正后的 q 值（全部检验一起校正）"))
+    flagged = fields.Boolean(attribute="test.flagged", required=True, metadata=_meta("q < 0.01：明显偏离随机抽取"))
+    too_small = fields.Boolean(attribute="test.too_small", required=True,
+                               metadata=_meta("样本太少（预期户数不足 5），未检验"))
+    finding = string("明显偏离时的中文说明")
+
+
+class DrawAuditArgs(Args):
+    year = year_arg()
+    office = arg_int("机关编号（条目的 office_id）", 1, MAX_ID)
+    department = department_arg("机关的部门编号（见 /api/v1/departments）")
+    region = arg_str("机关所在地区的行政区划代码（六位）", max_length=6)
+
+
 class SearchHitSchema(Out):
     type = fields.String(required=True, metadata=_meta("类型：enterprise 市场主体、task 抽查任务、plan 抽查计划、"
                                                        "check_item 抽查事项"))

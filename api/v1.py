@@ -5,7 +5,7 @@ from flask import Blueprint, current_app
 from sqlalchemy.orm import selectinload
 
 from gongshi import search
-from gongshi.api.context import external_url
+from gongshi.api.context import computed_once, external_url
 from gongshi.api.endpoint import Api, ListQuery, next_url
 from gongshi.api.problems import ApiError, invalid, not_found
 from gongshi.api.schemas import (
@@ -20,6 +20,8 @@ from gongshi.api.schemas import (
     CreditLinkSchema,
     DepartmentSchema,
     DirectorySchema,
+    DrawAuditArgs,
+    DrawAuditRowSchema,
     EnterpriseArgs,
     EnterpriseSchema,
     EnterpriseSummarySchema,
@@ -41,7 +43,7 @@ from gongshi.api.schemas import (
     TaskSchema,
     YearArgs,
 )
-from gongshi.store import queries, stats
+from gongshi.store import draw_audit, queries, stats
 from gongshi.store.models import CheckItem, Department, Inspection, MarketEntity, Plan, Task
 from gongshi.store.stats import never_drawn_filters
 
@@ -174,6 +176,16 @@ def burden(session, args):
          description="按信用风险分类的抽查频次、发现问题率，以及其后 180 日内的行政处罚和列入经营异常名录。")
 def credit_link(session, args):
     return stats.credit_link(session, args.get("year"))
+
+
+@api.get("/stats/draw-audit", DrawAuditRowSchema, args=DrawAuditArgs, many=True, tag=STATISTICS,
+         summary="抽取随机性审计", description="不定向抽查任务抽中的市场主体是否像从名录库中随机抽取：每个机关、年度、"
+         "分组（主体类型、地区、登记年限、行业、重复抽取）的实际与预期抽中户数、精确检验的 p 值与 BH 校正后的 q 值。"
+         "未导入名录库时没有条目。方法见 /about#draw-audit。")
+def draw_audit_rows(session, args):
+    audit = computed_once(session, "draw-audit", draw_audit.compute)
+    return draw_audit.items(draw_audit.select_offices(audit, args.get("year"), args.get("office"),
+                                                      args.get("department"), args.get("region")))
 
 
 @api.get("/search", SearchPageSchema, args=SearchArgs, tag=SEARCH, summary="搜索市场主体、抽查任务、计划和抽查事项",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -31,7 +32,7 @@ from gongshi.ingest import values as v
 from gongshi.ingest.errors import Problem
 from gongshi.ingest.headers import ALIASES, field_for
 from gongshi.ingest.parse import map_headers
-from gongshi.ingest.readers import ReadError, Table, detect_format, read_table
+from gongshi.ingest.readers import ReadError, Table, detect_encoding, detect_format, read_table
 
 ALGORITHM = "gongshi-sha256-rank"
 VERSION = 1
@@ -105,6 +106,8 @@ def read_directory(path: Path, stratify_by: str | None = None) -> Directory:
 def read_exclusions(path: Path) -> tuple[str, ...]:
     """USCCs not to draw (e.g. inspected already this year): one per line, or any table with a
     统一社会信用代码 column (a result file, a directory)."""
+    if not path.is_file():
+        raise DrawError([f"找不到文件：{path}"])
     try:
         table = _table(path)
     except DrawError:
@@ -114,7 +117,7 @@ def read_exclusions(path: Path) -> tuple[str, ...]:
         cells = ((n, row[column]) for n, row in table.rows)
         header = table.headers[column]
     else:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        lines = _text(path).splitlines()
         cells = ((n, line) for n, line in enumerate(lines, 1) if line.strip() and not line.startswith("#"))
         header = None
     found = {u for n, cell in cells if (u := _uscc(cell, n, header, path.name, errors))}
@@ -127,9 +130,27 @@ def _table(path: Path) -> Table:
     if not path.is_file():
         raise DrawError([f"找不到文件：{path}"])
     try:
-        return read_table(path, path.name, detect_format(path))
+        table = read_table(path, path.name, detect_format(path))
     except ReadError as exc:
-        raise DrawError([str(exc.problem)]) from exc
+        raise DrawError([str(p) for p in exc.problems]) from exc
+    table.rows = _checked(table.rows)
+    return table
+
+
+def _checked(rows: Iterator[tuple[int, list[object]]]) -> Iterator[tuple[int, list[object]]]:
+    """Rows as the reader streams them; a row beyond the reader's limits refuses the file."""
+    try:
+        yield from rows
+    except ReadError as exc:
+        raise DrawError([str(p) for p in exc.problems]) from exc
+
+
+def _text(path: Path) -> str:
+    """A plain text file in any of the published encodings."""
+    try:
+        return path.read_text(encoding=detect_encoding(path, path.name))
+    except ReadError as exc:
+        raise DrawError([str(p) for p in exc.problems]) from exc
 
 
 def _uscc_column(table: Table) -> int | None:
@@ -268,6 +289,8 @@ def check_record(record: object, name: str) -> dict:
         problems.append("parameters 应含 count 和 ratio")
     if not isinstance(record["seed"], str):
         problems.append("seed 应为文字")
+    if isinstance(params, dict):
+        problems += _parameter_problems(params)
     if problems:
         raise DrawError([f"{name}：{p}" for p in problems])
     for label, values in (("directory.usccs", directory["usccs"]), ("selected", record["selected"]),
@@ -276,6 +299,14 @@ def check_record(record: object, name: str) -> dict:
     if problems:
         raise DrawError([f"{name}：{p}" for p in problems])
     return record
+
+
+def _parameter_problems(params: dict) -> list[str]:
+    count = params.get("count")
+    problems = [] if count is None or (isinstance(count, int) and not isinstance(count, bool)) \
+        else ["parameters.count 应为整数或 null"]
+    return problems + [f"parameters.{name} 应为文字或 null" for name in ("ratio", "stratify_by", "task_no")
+                       if not isinstance(params.get(name), str | None)]
 
 
 def _uscc_list_problems(label: str, values: object) -> list[str]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import pickle
+import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -492,31 +494,70 @@ class Loader:
             self.upsert(CreditEvent, items)
 
 
-def group_inspections(records: Iterable[dict]) -> list[dict]:
-    """Rows of the same task and entity are one inspection (files with one row per item)."""
-    grouped: dict[tuple, dict] = {}
-    for r in records:
-        task = r["task"]
-        key = (task["task_no"] or "", "" if task["task_no"] else task["name"],
-               r["entity"]["uscc"] or r["entity"]["reg_no"])
-        findings = [(item, result, r["row"]) for item, result in r["findings"]]
-        if key not in grouped:
-            grouped[key] = {**r, "findings": findings}
-            continue
-        g = grouped[key]
-        g["findings"].extend(findings)
-        for name in r["authorities"]:
-            if name not in g["authorities"]:
-                g["authorities"].append(name)
-        g["authorities_text"] = "、".join(g["authorities"]) or None
-        for date_field in ("completed_on", "published_on"):
-            dates = [d for d in (g[date_field], r[date_field]) if d]
-            g[date_field] = max(dates) if dates else None
-        for text_field in ("follow_up", "note"):
-            if r[text_field] and r[text_field] not in (g[text_field] or ""):
-                g[text_field] = "；".join(filter(None, [g[text_field], r[text_field]]))
-        g["extras"] = {**r["extras"], **g["extras"]}
-    return list(grouped.values())
+class StagedInspections:
+    """Result rows grouped into inspections (rows of the same task and entity are one inspection,
+    in files with one row per item) with memory that stays flat whatever the file's size: the
+    rows are staged in a temporary SQLite file as they are validated (the first pass, which finds
+    every problem), then read back by inspection, in the order of each one's first row, for the
+    loader (the second pass)."""
+
+    def __init__(self, records: Iterable[dict]):
+        # "": SQLite's private temporary database, on disk (beyond a bounded cache) and deleted on
+        # close; a scratch file needs no journal.
+        self._db = sqlite3.connect("")
+        self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA cache_size=-32768;"
+                               "CREATE TABLE staged (key TEXT, row INTEGER, record BLOB)")
+        for batch in batched(records):
+            self._db.executemany("INSERT INTO staged VALUES (?, ?, ?)",
+                                 [(_inspection_key(r), r["row"], pickle.dumps(r, pickle.HIGHEST_PROTOCOL))
+                                  for r in batch])
+
+    def __iter__(self) -> Iterator[dict]:
+        self._db.execute("CREATE TABLE first AS SELECT key, MIN(row) AS first FROM staged GROUP BY key")
+        group, key = None, None
+        for next_key, blob in self._db.execute(
+                "SELECT s.key, s.record FROM staged s JOIN first f USING (key) ORDER BY f.first, s.row"):
+            record = pickle.loads(blob)
+            if next_key != key:
+                if group is not None:
+                    yield group
+                group, key = {**record, "findings": _findings(record)}, next_key
+            else:
+                _merge(group, record)
+        if group is not None:
+            yield group
+
+    def __enter__(self) -> StagedInspections:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._db.close()
+
+
+def _inspection_key(r: dict) -> str:
+    task = r["task"]
+    return "\x1f".join((task["task_no"] or "", "" if task["task_no"] else task["name"] or "",
+                        r["entity"]["uscc"] or r["entity"]["reg_no"] or ""))
+
+
+def _findings(r: dict) -> list[tuple]:
+    return [(item, result, r["row"]) for item, result in r["findings"]]
+
+
+def _merge(g: dict, r: dict) -> None:
+    """One more row of inspection `g`: its items, authorities, latest dates and notes join it."""
+    g["findings"].extend(_findings(r))
+    for name in r["authorities"]:
+        if name not in g["authorities"]:
+            g["authorities"].append(name)
+    g["authorities_text"] = "、".join(g["authorities"]) or None
+    for date_field in ("completed_on", "published_on"):
+        dates = [d for d in (g[date_field], r[date_field]) if d]
+        g[date_field] = max(dates) if dates else None
+    for text_field in ("follow_up", "note"):
+        if r[text_field] and r[text_field] not in (g[text_field] or ""):
+            g[text_field] = "；".join(filter(None, [g[text_field], r[text_field]]))
+    g["extras"] = {**r["extras"], **g["extras"]}
 
 
 def _region_of_uscc(uscc: str | None) -> str | None:

@@ -5,6 +5,7 @@ problem is reported. A file whose exact bytes were loaded before is not loaded a
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from gongshi.ingest.errors import IngestError, Problem
 from gongshi.ingest.fetch import Fetched, archive, fetch
 from gongshi.ingest.headers import KIND_LABELS, KINDS, detect_kind
 from gongshi.ingest.limits import Limits
-from gongshi.ingest.load import TABLE_LABELS, Loader, group_inspections
+from gongshi.ingest.load import TABLE_LABELS, Loader, StagedInspections
 from gongshi.ingest.parse import map_headers, parse_rows
 from gongshi.ingest.readers import Table, detect_format, read_table
 from gongshi.store.db import Database
@@ -113,14 +114,14 @@ def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int
         raise IngestError(problems)
     table.rows = tqdm(table.rows, desc=fetched.name, unit=" 行", disable=not options.progress, mininterval=0.5)
     rows = _Counted(parse_rows(table, mapping, problems, plan_name=options.plan_name, year=options.year))
-    # Result rows are grouped into inspections as they are read, so a per-item file is never
-    # held in memory twice.
-    records = group_inspections(rows) if kind == "result" else list(rows)
-    if problems:
-        raise IngestError(problems)
-    report.kind, report.rows = kind, rows.count
-    report.notes = {"extras": [h for _, h in mapping.extras], "dropped": mapping.dropped}
-    _load(db, instance_dir, default_deadline_days, fetched, options, table, kind, records, report)
+    # Every row is validated before anything is written; result rows, the millions, are staged
+    # on disk meanwhile (and grouped into inspections there) rather than held in memory.
+    with StagedInspections(rows) if kind == "result" else nullcontext(list(rows)) as records:
+        if problems:
+            raise IngestError(problems)
+        report.kind, report.rows = kind, rows.count
+        report.notes = {"extras": [h for _, h in mapping.extras], "dropped": mapping.dropped}
+        _load(db, instance_dir, default_deadline_days, fetched, options, table, kind, records, report)
     return report
 
 

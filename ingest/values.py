@@ -97,7 +97,12 @@ def parse_date(value: object) -> dt.date | None:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _excel_serial(float(value))
-    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return _date_from_text(str(value))
+
+
+@lru_cache(maxsize=8192)  # a file repeats a few thousand dates over its rows (a problem is raised, not cached)
+def _date_from_text(value: str) -> dt.date | None:
+    text = unicodedata.normalize("NFKC", value).strip()
     if not text:
         return None
     if re.fullmatch(r"\d{5}(\.\d+)?", text):

@@ -10,8 +10,9 @@ from gongshi.api.context import get_db
 from gongshi.api.datasets import FORMATS
 from gongshi.api.files import send_built
 from gongshi.portal import annex3_xlsx, charts
+from gongshi.portal.assets import IMMUTABLE_MAX_AGE
 from gongshi.portal.offices import office_or_404
-from gongshi.portal.web import STATIC_MAX_AGE, choice_arg, int_arg, page_arg
+from gongshi.portal.web import choice_arg, int_arg, page_arg
 from gongshi.store import pages, queries, standing, stats
 
 bp = Blueprint("pages", __name__)
@@ -126,7 +127,7 @@ def source_file(sha256: str):
     if source is None or not source.archive_path:
         abort(404, description="本站没有存档这个来源文件。")
     return send_from_directory(current_app.config["GONGSHI"].instance_dir, source.archive_path, as_attachment=True,
-                               download_name=source.name, max_age=STATIC_MAX_AGE)  # a hash never changes content
+                               download_name=source.name, max_age=IMMUTABLE_MAX_AGE)  # a hash never changes content
 
 
 @bp.get("/about")

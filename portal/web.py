@@ -1,5 +1,6 @@
 """What every page shares: registration of the page blueprints, security and cache headers,
-parameter parsing that answers 400 in Chinese, and the plotly.js bundle served locally."""
+parameter parsing that answers 400 in Chinese, and the static files (plotly.js included: the portal
+must work on a closed network, no CDN) under hashed names, see assets.py."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,14 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
-import plotly
-from flask import Blueprint, Flask, Response, abort, request, send_from_directory, url_for
+from flask import Flask, Response, abort, request, url_for
 
 from gongshi.api.context import external_root, external_url
+from gongshi.portal import assets
 from gongshi.store.tabular import csv_chunks
 
-# plotly.js as the plotly package ships it: the portal must work on a closed network (no CDN).
-PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
 # The portal's own files; a deployment's nginx serves them from here (deploy/nginx-gongshi.conf).
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -22,24 +21,14 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
        "frame-ancestors 'none'")
 PAGE_MAX_AGE = 60  # seconds: pages change with every ingest, so caches keep them briefly
-STATIC_MAX_AGE = 86400
-
-vendor = Blueprint("vendor", __name__)
-
-
-@vendor.get("/static/vendor/plotly.min.js")
-def plotly_js():
-    return send_from_directory(PLOTLY_JS_DIR, "plotly.min.js", max_age=STATIC_MAX_AGE)
-
 
 def install(app: Flask) -> None:
     """Register the page blueprints, the error pages and the response headers."""
-    from gongshi.portal import corrections, departments, entities, errors, feeds, offices, pages, tasks
+    from gongshi.portal import audit, corrections, departments, entities, errors, feeds, offices, pages, tasks
 
-    app.static_folder = str(STATIC_DIR)
-    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE
+    assets.install(app, STATIC_DIR)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, offices.bp, feeds.bp, vendor):
+    for bp in (pages.bp, entities.bp, tasks.bp, departments.bp, offices.bp, feeds.bp, audit.bp):
         app.register_blueprint(bp)
     corrections.init_app(app)
     errors.install(app)

@@ -20,6 +20,7 @@ def is_known(day: dt.date) -> bool:
     return day.year in _KNOWN_YEARS
 
 
+@lru_cache(maxsize=16384)  # chinese_calendar checks its year range with min/max over all its days, each call
 def is_workday(day: dt.date) -> bool:
     """A working day: a weekday that is no holiday, or a 调休 weekend that is worked."""
     return chinese_calendar.is_workday(day) if is_known(day) else day.weekday() < 5

@@ -27,7 +27,7 @@ def nginx_config(tmp: Path, port: int, app_port: int, worker_connections: int = 
     site = SITE.read_text(encoding="utf-8")
     for shipped, here in (("listen 80;", f"listen 127.0.0.1:{port};"),
                           ("server 127.0.0.1:8000;", f"server 127.0.0.1:{app_port};"),
-                          ("alias /srv/gongshi/static/;", f"alias {STATIC_DIR}/;")):
+                          ("alias /srv/gongshi/static/", f"alias {STATIC_DIR}/")):
         assert shipped in site, f"{SITE} no longer says {shipped!r}"
         site = site.replace(shipped, here)
     (tmp / "site.conf").write_text(site, encoding="utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -95,6 +96,9 @@ def test_pages_come_from_the_app_and_static_files_from_nginx_gzipped(site):
     status, headers, css = client.get("/static/portal.css", {"Accept-Encoding": "gzip"})
     assert status == 200 and headers["content-encoding"] == "gzip"
     assert "x-request-id" not in headers  # nginx answered from disk, no worker was involved
+    hashed = re.search(r'href="(/static/portal\.[0-9a-f]{12}\.css)"', page.decode()).group(1)
+    status, headers, same = client.get(hashed, {"Accept-Encoding": "gzip"})
+    assert status == 200 and same == css and "immutable" in headers["cache-control"]
 
 
 def test_the_api_answers_through_nginx(site):

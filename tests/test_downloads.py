@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-import gongshi.api.downloads as downloads
+import gongshi.api.xlsx as xlsx
 from gongshi.api.datasets import DATASETS, TITLES
 from gongshi.store import stats
 from gongshi.store.models import MarketEntity
@@ -101,7 +101,7 @@ def test_xlsx_says_yes_and_no_and_carries_its_data_dictionary(client):  # noqa: 
 
 
 def test_xlsx_continues_on_a_new_sheet_past_the_row_limit(client, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(downloads, "XLSX_MAX_ROWS", 50)
+    monkeypatch.setattr(xlsx, "SHEET_MAX_ROWS", 50)
     book = load_workbook(io.BytesIO(client.get("/downloads/enterprises.xlsx").get_data()), read_only=True)
     sizes = [sum(1 for _ in ws.iter_rows()) for ws in book.worksheets[:-1]]
     assert sizes == [51, 51, 21] and book.sheetnames[-1] == "说明"  # 120 entities, each sheet with its header row

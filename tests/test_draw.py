@@ -77,7 +77,7 @@ def test_a_count_is_shared_between_strata_by_largest_remainder():
 def test_excluded_entities_are_never_drawn(run, directory, tmp_path):
     excluded = [r[0] for r in directory_rows(30)[:25]]
     exclude = tmp_path / "今年已检查.txt"
-    exclude.write_text("\n".join(excluded) + "\n", encoding="utf-8")
+    exclude.write_text("# 本年度已检查\n" + "\n".join(excluded) + "\n", encoding="gb18030")
     record = make(run, directory, tmp_path / "r.json", "--count", 5, "--exclude", exclude)
     assert sorted(record["selected"]) == sorted(r[0] for r in directory_rows(30)[25:])
     assert record["parameters"]["exclude"] == sorted(excluded)
@@ -122,6 +122,7 @@ def test_over_many_seeds_every_entity_is_drawn_equally_often():
     (("--ratio", "五成"), "抽取比例“五成”有误"),
     (("--count", 3, "--ratio", "5%"), "请给出抽取数量（--count）或抽取比例（--ratio）之一"),
     (("--count", 3, "--stratify-by", "注册资本"), "名录库中没有“注册资本”列"),
+    (("--count", 3, "--exclude", "没有这个文件.txt"), "找不到文件：没有这个文件.txt"),
 ])
 def test_bad_parameters_get_a_clear_message(run, directory, tmp_path, args, message):
     result = run("draw", "--directory", directory, "--seed", "s", "--out", tmp_path / "r.json", *args)
@@ -145,6 +146,7 @@ def test_a_bad_directory_lists_every_bad_row(run, tmp_path):
     (lambda r: r.update(algorithm="md5-shuffle"), "未知的抽取算法“md5-shuffle”"),
     (lambda r: r["selected"].append(r["selected"][0]), "重复"),
     (lambda r: r["directory"]["usccs"].__setitem__(0, "91320602MA00000010"), "校验位错误"),
+    (lambda r: r["parameters"].update(count="三"), "parameters.count 应为整数或 null"),
 ])
 def test_a_bad_record_gets_a_clear_message(run, directory, tmp_path, change, message):
     record = make(run, directory, tmp_path / "r.json", "--count", 3)

@@ -197,3 +197,16 @@ def test_many_rows_need_few_statements(db, settings, tmp_path, query_counter):
     assert len(query_counter) < 60
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Inspection)) == 500
+
+
+def test_rows_of_one_inspection_far_apart_in_the_file_make_one_inspection_in_file_order(db, settings, tmp_path):
+    item_1, item_2, other = result_rows()
+    ingest(db, settings, str(write_csv(tmp_path / "scattered.csv", HEADER, as_text_rows([item_1, other, item_2]))))
+    with db.session() as s:
+        rows = s.execute(select(Inspection.id, MarketEntity.uscc, Finding.item, Finding.source_row)
+                         .join(MarketEntity, MarketEntity.id == Inspection.entity_id)
+                         .join(Finding, Finding.inspection_id == Inspection.id)
+                         .order_by(Inspection.id, Finding.position)).all()
+    assert [r[1:] for r in rows] == [(uscc(1), "企业公示信息", 1), (uscc(1), "营业执照规范使用", 3),
+                                     (uscc(2), "药品经营质量管理规范执行情况", 2)]
+    assert rows[0].id == rows[1].id != rows[2].id

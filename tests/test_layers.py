@@ -1,5 +1,5 @@
 """The layers import only downward: store ← ingest, search ← api ← portal, and the composition
-root (gongshi/config, app, cli, service, democity) is imported by none of them. Every import
+root (gongshi/config, app, cli, service, serving, democity…) is imported by none of them. Every import
 statement counts, also those inside functions, so a lazy import cannot hide a cycle."""
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RANK = {"store": 0, "ingest": 1, "search": 1, "api": 2, "portal": 3}
-ROOT_MODULES = {"config", "app", "cli", "service", "democity"}
+# The composition root: every module and subpackage of gongshi/ itself (config, app, cli, service, …).
+ROOT_MODULES = {p.stem for p in (ROOT / "gongshi").glob("*.py") if p.stem != "__init__"} | {
+    p.parent.name for p in (ROOT / "gongshi").glob("*/__init__.py")}
 PROJECT_DIRS = [*RANK, "gongshi", "tests", "bench"]
 
 

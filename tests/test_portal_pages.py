@@ -3,9 +3,11 @@ PostgreSQL, with data loaded from published-style files by the real ingest."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
 
+import plotly.offline
 import pytest
 from openpyxl import load_workbook
 
@@ -261,12 +263,29 @@ def test_pages_send_csp_without_inline_scripts_cache_headers_and_canonical_url(c
                                                  html, re.S))
 
 
-def test_plotly_is_served_by_the_portal_itself(city):
+def test_plotly_is_served_by_the_portal_itself_under_a_hashed_name_gzipped_and_immutable(city):
     html = _page(city, f"/tasks/{TASK}")
-    assert '<script src="/static/vendor/plotly.min.js">' in html and "cdn" not in html.lower()
-    response = city.get("/static/vendor/plotly.min.js")
-    assert response.status_code == 200 and b"plotly" in response.get_data()[:2000].lower()
-    response.close()
+    assert "cdn" not in html.lower()
+    src = re.search(r'<script src="(/static/vendor/plotly-basic\.min\.[0-9a-f]{12}\.js)">', html).group(1)
+    plain = city.get(src)
+    # The figures' JSON is written by the plotly package for its own plotly.js version (`make plotly-basic`).
+    version = plotly.offline.get_plotlyjs_version()
+    assert plain.status_code == 200 and f"plotly.js (basic - minified) v{version}".encode() in plain.get_data()[:2000]
+    assert plain.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    zipped = city.get(src, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in zipped.headers["Vary"]
+    assert gzip.decompress(zipped.get_data()) == plain.get_data()
+    again = city.get(src, headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_static_files_are_linked_by_hashed_names_and_plain_names_still_answer(city):
+    html = _page(city, f"/tasks/{TASK}")
+    assert re.search(r'href="/static/portal\.[0-9a-f]{12}\.css"', html)
+    assert re.search(r'src="/static/charts\.[0-9a-f]{12}\.js"', html)
+    plain = city.get("/static/charts.js")
+    assert plain.status_code == 200 and "immutable" not in plain.headers["Cache-Control"]
+    assert city.get("/static/charts.000000000000.js").status_code == 404
 
 
 def test_long_lists_are_paginated(db, settings, tmp_path):

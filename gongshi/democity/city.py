@@ -213,6 +213,8 @@ class Task:
     ratio_text: str
     city_level: bool           # carried out by the city bureau rather than district ones
     authorities: list[str] = field(default_factory=list)  # per region index
+    # A randomness-audit city's 综合抽查: drawn from the whole county, weighted per entity type.
+    type_weights: dict[str, float] | None = None
 
 
 class _Credit:
@@ -247,14 +249,20 @@ class _Credit:
 
 
 def _open(path: Path):
-    f = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 — closed by the caller's ExitStack
+    f = open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 — the caller closes it in its finally
     return f, csv.writer(f)
 
 
 def generate_city(out_dir: Path, entities: int = 2000, years: range = range(2021, 2026), seed: int = 20210423,
-                  progress: bool = False) -> dict[str, Path]:
+                  progress: bool = False, draw_bias: dict[str, float] | None = None) -> dict[str, Path]:
     """Write entities.csv (检查对象名录), tasks.csv (抽查任务), results.csv (抽查检查结果) and
-    credit.csv (信用信息) for a synthetic Nantong; returns the paths by ingest kind."""
+    credit.csv (信用信息) for a synthetic Nantong; returns the paths by ingest kind.
+
+    `draw_bias` makes a city for the randomness audit (store/draw_audit.py): every year each
+    district 市场监督管理局 also runs a 不定向 综合抽查 of AUDIT_RATIO of its county's entities, and
+    every other task is published as 定向 (it draws from entities that meet its conditions). The
+    综合抽查 draws each entity type (ENTITY_TYPES' words) with the weight given, 1 for the rest:
+    {} is a fair draw, {"个体工商户": 3} draws 个体工商户 at three times the rate of the others."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     years = range(years.start, years.stop)
@@ -277,7 +285,7 @@ def generate_city(out_dir: Path, entities: int = 2000, years: range = range(2021
         ents, pools = _write_entities(paths["entity"], entities, years, rng, cal, dates, credit, bar)
         if bar is not None:
             bar.close()
-        tasks = _write_tasks(paths["task"], ents, pools, years, rng, cal, dates)
+        tasks = _write_tasks(paths["task"], ents, pools, years, rng, cal, dates, draw_bias)
         if progress:
             from tqdm import tqdm
             bar = tqdm(total=len(tasks), desc="tasks", unit="task")
@@ -415,7 +423,7 @@ def _ratio_text(ratio: float, rng: random.Random) -> tuple[str, float]:
     return text + "%", ratio
 
 
-def _write_tasks(path, ents: Entities, pools, years, rng, cal, dates) -> list[Task]:
+def _write_tasks(path, ents: Entities, pools, years, rng, cal, dates, draw_bias=None) -> list[Task]:
     by_dept: dict[str, dict[str, list[Item]]] = {}
     for it in ITEMS:
         by_dept.setdefault(it.dept, {}).setdefault(it.name, []).append(it)
@@ -473,13 +481,15 @@ def _write_tasks(path, ents: Entities, pools, years, rng, cal, dates) -> list[Ta
                     task.authorities = [_authorities(task, r) for r in REGIONS]
                     year_tasks.append(task)
             _allocate(year_tasks, ents, year, rng)
+            if draw_bias is not None:
+                year_tasks += _audit_tasks(ents, year, cal, draw_bias)
             for t in year_tasks:
                 count = str(t.planned) if t.style == "exact" else (
                     f"约{t.planned}" if t.style == "approx" else f"不少于{t.planned}")
                 objects = t.items[0].objects
                 style = dates.style()
                 w.writerow([t.plan_no, t.plan_name, t.task_no, t.name,
-                            "不定向" if t.items[0].tag in ("ent", "indiv", "company") else "定向",
+                            _task_type(t, audit=draw_bias is not None),
                             "重点检查" if t.items[0].key else "一般检查",
                             "；".join(dict.fromkeys(it.name for it in t.items)),
                             "；".join(dict.fromkeys(it.basis for it in t.items)),
@@ -489,6 +499,39 @@ def _write_tasks(path, ents: Entities, pools, years, rng, cal, dates) -> list[Ta
             tasks.extend(year_tasks)
     finally:
         f.close()
+    return tasks
+
+
+def _task_type(t: Task, audit: bool) -> str:
+    """Tasks of items any entity of a kind can be checked on are published as 不定向; in an audit
+    city only the 综合抽查 are, since the others draw from pools of entities meeting conditions."""
+    if audit:
+        return "不定向" if t.type_weights is not None else "定向"
+    return "不定向" if t.items[0].tag in ("ent", "indiv", "company") else "定向"
+
+
+AUDIT_RATIO = 0.1  # of a county's entities, in AUDIT_BATCHES equal batches a year
+AUDIT_BATCHES = ((3, "第一批"), (9, "第二批"))  # month drawn, name
+
+
+def _audit_tasks(ents: Entities, year: int, cal, weights: dict[str, float]) -> list[Task]:
+    """The 不定向 综合抽查 of each county 市场监督管理局, drawn in batches."""
+    dept = DEPTS["SJ"]
+    item = next(it for it in ITEMS if it.dept == "SJ" and it.tag == "ent")
+    plan_no = f"{CITY_CODE}-{year}-SJ"
+    deadline = cal.days[cal.index_on_or_after(dt.date(year, 12, 15).toordinal() + 1) - 1]
+    tasks = []
+    for ri, region in enumerate(REGIONS):
+        pool = array("I", (i for i in range(len(ents.founded)) if ents.region[i] == ri))
+        for b, (month, batch) in enumerate(AUDIT_BATCHES):
+            draw = cal.on_or_after(dt.date(year, month, 1).toordinal())
+            planned = max(1, math.ceil(AUDIT_RATIO / len(AUDIT_BATCHES) * _eligible(pool, ents, draw)))
+            task = Task(year, plan_no, f"{authority(dept, None)}{year}年度“双随机、一公开”抽查工作计划",
+                        f"{plan_no}-9{ri}{b}", f"{year}年度{region.full}市场主体综合抽查（{batch}）", dept, [item], [],
+                        pool, draw, deadline, planned, "exact", f"{AUDIT_RATIO / len(AUDIT_BATCHES):.0%}", False,
+                        type_weights=weights)
+            task.authorities = [_authorities(task, r) for r in REGIONS]
+            tasks.append(task)
     return tasks
 
 
@@ -601,13 +644,23 @@ def _write_results(path, ents: Entities, tasks: list[Task], rng, cal, dates, cre
                 k = max(0, min(size, k))
                 lo, hi = cal.index_on_or_after(t.draw) + 3, cal.index_on_or_after(t.deadline + 1) - 1
                 hi_published = cal.index_on_or_after(t.deadline + 1)
-                for j in rng.sample(range(size), k):
+                for j in _sample(t, ents, size, k, rng):
                     _inspect(t, t.pool[j], ents, rng, cal, dates, credit, writerow, lo, hi, hi_published,
                              serious_cut)
             if bar is not None:
                 bar.update(1)
     finally:
         f.close()
+
+
+def _sample(t: Task, ents: Entities, size: int, k: int, rng: random.Random) -> list[int]:
+    """k of the first `size` of the task's pool: uniformly, or weighted per entity type
+    (Efraimidis–Spirakis: the k largest of u^(1/w))."""
+    if t.type_weights is None:
+        return rng.sample(range(size), k)
+    keys = [(rng.random() ** (1 / t.type_weights.get(ENTITY_TYPES[Entities.KINDS[ents.kind[t.pool[j]]]], 1.0)), j)
+            for j in range(size)]
+    return [j for _, j in sorted(keys, reverse=True)[:k]]
 
 
 def _inspect(t: Task, i: int, ents: Entities, rng, cal, dates, credit, writerow, lo, hi, hi_published,
