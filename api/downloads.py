@@ -46,8 +46,12 @@ def download(dataset: str, fmt: str):
     if dataset not in DATASETS:
         raise ApiError(404, f"没有名为 {dataset} 的数据集，可下载的有：{'、'.join(DATASETS)}")
     args = load_args(DownloadArgs(), request.args.to_dict())
+    asked = args.get("department")
     with get_db().session() as session:
-        resolve_department(session, args)  # a name becomes its id; an unknown one is a 404
+        resolve_department(session, args)  # a name becomes its id
+        unknown = asked is not None and queries.department(session, args["department"]) is None
+    if unknown:  # one file per department that exists, not per name or number asked
+        raise ApiError(404, f"没有名为或编号为 {asked} 的部门（见 /api/v1/departments）")
     year, department = args.get("year"), args.get("department")
     spec = DATASETS[dataset]
     suffix = "".join(f"-{args[k]}" for k in ("year", "department") if k in args)

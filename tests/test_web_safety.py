@@ -91,7 +91,7 @@ def test_with_a_base_url_every_absolute_link_is_built_on_it(city, settings):  # 
         client = on(city, settings, base)
         kwargs = {"base_url": f"http://{host}"}
         assert client.get(LIST, **kwargs).get_json()["next"].startswith(f"{base}/api/v1/departments?")
-        assert client.get("/downloads/datapackage.json", **kwargs).get_json()["homepage"] == f"{base}/downloads/"
+        assert client.get("/downloads/datapackage.json", **kwargs).get_json()["homepage"] == f"{base}/data"
         assert f'<link rel="canonical" href="{base}/data">' in client.get("/data", **kwargs).get_data(as_text=True)
     assert on(city, settings, base).get(LIST, base_url="http://evil.example").status_code == 400
 
@@ -170,7 +170,7 @@ def test_statistics_workbook_survives_office_names_excel_refuses_as_sheet_titles
     titles = load_workbook(io.BytesIO(response.get_data()), read_only=True).sheetnames
     assert len(titles) == len({t.casefold() for t in titles}) and all(len(t) <= 31 for t in titles)
     assert not [t for t in titles if set(t) & set("\\/?*[]:")]
-    assert "城管_执法_一___" in titles
+    assert any("城管_执法_一___" in t for t in titles)  # the office's sheet, its title made safe
 
 
 def test_sheet_titles_are_short_clean_and_unique():
