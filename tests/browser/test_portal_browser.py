@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -138,16 +139,21 @@ def test_a_citizen_searches_two_words_and_sees_the_standing_first(browser, base_
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_a_journalist_goes_from_statistics_to_a_department_and_its_xlsx(browser, base_url, artifacts, width):
+def test_a_journalist_goes_from_statistics_to_an_office_its_department_and_its_xlsx(browser, base_url, artifacts, width):
     from openpyxl import load_workbook
 
     page = browser.new_page(viewport={"width": WIDTHS[width], "height": 800}, accept_downloads=True)
     errors = _collect_errors(page)
     page.goto(base_url + "/stats")
     page.screenshot(path=artifacts / f"journalist-{width}-1-stats.png", full_page=True)
-    page.locator("table.wide th[scope=row] a").first.click()
+    page.locator("table.wide th[scope=row] a").first.click()  # one filing office's own form
+    page.wait_for_url("**/stats*office=*")
+    page.locator("main").get_by_role("link", name=re.compile("局|委|厅")).first.click()  # 填报单位 → its page
+    page.wait_for_url("**/offices/*")
+    page.screenshot(path=artifacts / f"journalist-{width}-2-office.png", full_page=True)
+    page.locator("main a[href*='/departments/']").first.click()
     page.wait_for_url("**/departments/*")
-    page.screenshot(path=artifacts / f"journalist-{width}-2-department.png", full_page=True)
+    page.screenshot(path=artifacts / f"journalist-{width}-3-department.png", full_page=True)
     with page.expect_download() as download:
         page.get_by_role("link", name="Excel（XLSX）").click()
     book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()), read_only=True)
