@@ -17,6 +17,7 @@ from gongshi.ingest.headers import KINDS
 from gongshi.ingest.pipeline import Options, Report
 from gongshi.service import ingest_and_index, rebuild_index, repair_index, replay_index
 from gongshi.store.db import Database, DriverMissing
+from gongshi.store.localtime import local_minute
 from gongshi.store.models import SourceFeed, utcnow
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
@@ -331,7 +332,7 @@ def sources(settings: Settings, limit: int) -> None:
     with db.session() as session:
         runs = session.scalars(select(IngestRun).order_by(IngestRun.id.desc()).limit(limit)).all()
         for run in runs:
-            click.echo(f"#{run.source_id} {run.finished_at:%Y-%m-%d %H:%M} {run.kind:9} {run.rows:>8} 行 "
+            click.echo(f"#{run.source_id} {local_minute(run.finished_at)} {run.kind:9} {run.rows:>8} 行 "
                        f"+{run.inserted} ~{run.updated} ={run.unchanged} -{run.withdrawn}  {run.source.uri}")
 
 
@@ -384,6 +385,6 @@ def corrections_command(settings: Settings, ref: str | None, status: str | None,
         click.echo(f"{department}（{len(requests)} 件待处理）")
         for r in requests:
             contact = "，".join(filter(None, (r.contact_name, r.contact_phone, r.contact_email)))
-            click.echo(f"  {r.ref}  {r.created_at:%Y-%m-%d %H:%M}  {r.entity.name}（{r.entity.public_key}）"
+            click.echo(f"  {r.ref}  {local_minute(r.created_at)}  {r.entity.name}（{r.entity.public_key}）"
                        f"  {r.fact_table}:{r.fact_id}\n"
                        f"    有误之处：{r.claim}\n    应更正为：{r.correction}\n    联系方式：{contact}")

@@ -2,7 +2,6 @@
 form, for /stats/<year>.xlsx. The figures come from store.stats.attachment3."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections import defaultdict
 
@@ -11,6 +10,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 
 from gongshi.store.stats import DEFINITIONS, JOINT, SYSTEM, TOTAL, Attachment3Row
 from gongshi.store.tabular import sheet_titles
+from gongshi.store.workdays import china_today
 
 _HEADER = ["区分", "类别", "抽查批次", "抽查数量（户）", "抽查结果公示数量（户）", None, None, "双随机抽查案件数（件）",
            "案件处罚金额（万元）"]
@@ -41,7 +41,7 @@ def _form_sheet(ws, year: int, office: str, rows: list[Attachment3Row]) -> None:
     ws.append(["“双随机、一公开”监管信息统计表"])
     ws.append([f"（{year}年度）"])
     ws.append([f"填报单位：{'全部机关' if office == TOTAL else office}", None, None, None, None, None,
-               f"生成日期：{dt.date.today():%Y年%m月%d日}"])
+               f"生成日期：{china_today():%Y年%m月%d日}"])
     ws.append(_HEADER)
     ws.append([None, None, None, None, *_CHANNELS, None, None])
     for category in (SYSTEM, JOINT):

@@ -12,6 +12,7 @@ from flask import Flask, Response, abort, request, url_for
 
 from gongshi.api.context import external_root, external_url
 from gongshi.portal import assets
+from gongshi.store.localtime import local, local_minute
 from gongshi.store.tabular import csv_chunks
 
 # The portal's own files; a deployment's nginx serves them from here (deploy/nginx-gongshi.conf).
@@ -34,7 +35,7 @@ def install(app: Flask) -> None:
     errors.install(app)
     app.after_request(_headers)
     app.jinja_env.globals.update(page_url=page_url, canonical_url=canonical_url, external_url=external_url)
-    app.jinja_env.filters.update(cn_date=cn_date, percent=percent, money=money)
+    app.jinja_env.filters.update(cn_date=cn_date, cn_time=cn_time, percent=percent, money=money)
 
 
 def _headers(response):
@@ -111,7 +112,13 @@ def cn_date(value) -> str:
     """2021年4月23日, as dates are written on pages (from a date or an ISO 8601 text)."""
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
+    value = local(value)  # a stored moment (naive UTC) on its Beijing date
     return f"{value.year}年{value.month}月{value.day}日" if value else "未公布"
+
+
+def cn_time(value) -> str:
+    """A stored moment in Beijing time, to the minute: 2026-12-01 08:30."""
+    return local_minute(value)
 
 
 def money(value) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from gongshi.store.localtime import local
 from gongshi.store.models import (
     CORRECTION_PENDING,
     CORRECTION_STATUSES,
@@ -94,7 +95,7 @@ def by_ref(session: Session, ref: str) -> CorrectionRequest | None:
     if match is None:
         return None
     request = session.get(CorrectionRequest, int(match.group(2)), options=(joinedload(CorrectionRequest.entity),))
-    return request if request is not None and request.created_at.year == int(match.group(1)) else None
+    return request if request is not None and local(request.created_at).year == int(match.group(1)) else None
 
 
 def by_fact(requests: list[CorrectionRequest]) -> dict[tuple[str, int], list[CorrectionRequest]]:
@@ -137,6 +138,6 @@ def resolve(session: Session, ref: str, status: str, reply: str) -> CorrectionRe
         raise CorrectionError("请填写答复内容（将公开显示）")
     request = _by_ref_or_error(session, ref)
     if not request.pending:
-        raise CorrectionError(f"更正申请 {request.ref} 已于 {request.updated_at:%Y-%m-%d} 答复（{request.status}），不能再次答复")
+        raise CorrectionError(f"更正申请 {request.ref} 已于 {local(request.updated_at):%Y-%m-%d} 答复（{request.status}），不能再次答复")
     request.status, request.reply, request.updated_at = status, reply.strip(), utcnow()
     return request

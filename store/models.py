@@ -29,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from gongshi.store.localtime import local
+
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -695,8 +697,8 @@ class CorrectionRequest(Base):
     @property
     def ref(self) -> str:
         """The public reference number, e.g. GZ-2026-000123: derived from the id and the year
-        filed, both of which never change."""
-        return f"GZ-{self.created_at.year}-{self.id:06d}"
+        filed (in Beijing time), both of which never change."""
+        return f"GZ-{local(self.created_at).year}-{self.id:06d}"
 
     @property
     def pending(self) -> bool:

@@ -8,6 +8,8 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 
+from gongshi.store.localtime import local
+
 BOM = "\ufeff"  # so that Excel reads the file as UTF-8 (Chinese)
 CHUNK = 1 << 16
 # A cell starting with one of these is a formula (or starts one) in Excel and LibreOffice: OWASP's
@@ -24,7 +26,9 @@ def csv_cell(value) -> str:
         return "'" + value if value.startswith(FORMULA_START) else value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (dt.date, dt.datetime)):
+    if isinstance(value, dt.datetime):  # a stored moment, as read in China: 2026-12-01T08:30:00+08:00
+        return local(value).isoformat(timespec="seconds")
+    if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
 

@@ -3,15 +3,18 @@ department answers them at the console: on SQLite and PostgreSQL, through Flask'
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import time
 
 from click.testing import CliRunner
+from sqlalchemy import update
 
 import gongshi.cli
 from gongshi.api.http import DATA_VERSION_TTL
 from gongshi.app import create_app
 from gongshi.config import Settings
+from gongshi.store.models import CorrectionRequest
 from tests.test_portal_pages import SAMR, SHOP, city  # noqa: F401  (fixture)
 
 PHONE, EMAIL, NAME = "13912345678", "boss@chengyue.example.com", "王五"
@@ -190,3 +193,17 @@ def test_the_session_secret_is_generated_once_and_kept_unless_given(tmp_path):
     assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
     given = Settings.from_env({"GONGSHI_SECRET_KEY": "from-the-environment"}, instance_dir=tmp_path / "other")
     assert given.session_secret() == "from-the-environment" and not (tmp_path / "other").exists()
+
+
+def test_dates_and_reference_years_are_beijing_time(city, db, monkeypatch):  # noqa: F811
+    """Filed at 23:30 UTC on New Year's Eve: in Nantong it is already 07:30 on 1 January."""
+    number = int(filed_ref(submit(city, f"inspection:{first_inspection(city)}")).rsplit("-", 1)[1])
+    with db.session() as session:
+        session.execute(update(CorrectionRequest).where(CorrectionRequest.id == number)
+                        .values(created_at=dt.datetime(2026, 12, 31, 23, 30)))
+    ref = f"GZ-2027-{number:06d}"
+    assert city.get(f"/corrections/GZ-2026-{number:06d}").status_code == 404
+    assert "<dd>2027年1月1日</dd>" in city.get(f"/corrections/{ref}").get_data(as_text=True)
+    monkeypatch.setattr(gongshi.cli, "_open", lambda settings: db)
+    listing = CliRunner().invoke(gongshi.cli.main, ["corrections"], catch_exceptions=False).output
+    assert f"{ref}  2027-01-01 07:30" in listing
