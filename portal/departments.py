@@ -14,9 +14,7 @@ PER_PAGE = 50
 @bp.get("/departments/<int:department_id>")
 def department(department_id: int):
     with get_db().session() as session:
-        dept = queries.department(session, department_id) if department_id < 2**31 else None
-        if dept is None:
-            abort(404, description=f"没有编号为 {department_id} 的部门。")
+        dept = department_or_404(session, department_id)
         years = pages.stat_years(session)
         offices = stats.coverage(session, year=years[0], department_id=department_id) if years else []
         items = pages.check_items(session, 1, 20, department_id=department_id)
@@ -57,3 +55,11 @@ def check_item(item_id: int):
             abort(404, description=f"没有编号为 {item_id} 的抽查事项。")
         source = queries.sources(session, [item.source_id])[item.source_id]
     return render_template("check_item.html", item=item, source=source)
+
+
+def department_or_404(session, department_id: int):
+    """The department of a page's path, or the Chinese 404 page (ids beyond any column are unknown)."""
+    dept = queries.department(session, department_id) if department_id < 2**31 else None
+    if dept is None:
+        abort(404, description=f"没有编号为 {department_id} 的部门。")
+    return dept

@@ -12,8 +12,9 @@ from feedgen.feed import FeedGenerator
 from flask import Blueprint, Response, abort, request, url_for
 
 from gongshi.api.context import get_db
+from gongshi.portal.departments import department_or_404
 from gongshi.portal.web import cn_date, site_url
-from gongshi.store import pages, queries
+from gongshi.store import pages
 
 bp = Blueprint("feeds", __name__)
 
@@ -82,9 +83,7 @@ def entity(key: str):
 @bp.get("/departments/<int:department_id>/feed.atom")
 def department(department_id: int):
     with get_db().session() as session:
-        dept = queries.department(session, department_id) if department_id < 2**31 else None
-        if dept is None:
-            abort(404, description=f"没有编号为 {department_id} 的部门。")
+        dept = department_or_404(session, department_id)
         items = pages.feed_items(session, department_id=department_id, limit=ENTRIES)
     return _feed(f"department/{department_id}", f"{dept.name}的抽查结果",
                  url_for("departments.department", department_id=department_id), items)
