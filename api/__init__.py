@@ -44,7 +44,7 @@ def api_docs():
     return render_template("api_docs.html", spec=spec, description=Markup(MARKDOWN.render(spec["info"]["description"])))
 
 
-conditional(v1)
+conditional(v1, stored={"api_v1.enterprise"})  # api/documents.py
 conditional(docs, mimetype="text/html")
 conditional(downloads_bp, mimetype=None)  # files: nothing to keep, but 304 still saves the transfer
 

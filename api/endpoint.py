@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache, wraps
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from marshmallow import Schema
 
 from gongshi.api.context import external_url, get_db
@@ -59,8 +59,10 @@ class Api:
                 with get_db().session() as session:
                     resolve_department(session, params)
                     result = fn(session, params, **path)
+                    if isinstance(result, Response):  # a body kept whole (api/documents.py)
+                        return result
                     if not many:
-                        body = _dump(session, result, schema)
+                        body = dump(session, result, schema)
                     elif isinstance(result, ListQuery):
                         body = _page(session, result, params, schema)
                     else:  # a short computed list (statistics): one page, whole
@@ -119,7 +121,7 @@ def _departments(session) -> dict:
     return memo[1]
 
 
-def _dump(session, result, schema: type[Schema]) -> dict:
+def dump(session, result, schema: type[Schema]) -> dict:
     """`result` is an object, or (object, related objects whose sources and regions it shows)."""
     obj, related = result if isinstance(result, tuple) else (result, [])
     with LOOKUPS(lookups(session, [obj, *related])):

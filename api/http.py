@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
+from collections.abc import Collection
 
 import orjson
 from flask import Blueprint, Flask, Response, current_app, g, request
@@ -65,8 +66,11 @@ class OrjsonProvider(DefaultJSONProvider):
     OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
 
     def response(self, *args, **kwargs) -> Response:
-        body = orjson.dumps(self._prepare_response_obj(args, kwargs), default=self.default, option=self.OPTIONS)
-        return self._app.response_class(body + b"\n", mimetype=self.mimetype)
+        return self._app.response_class(self.encode(self._prepare_response_obj(args, kwargs)), mimetype=self.mimetype)
+
+    def encode(self, obj) -> bytes:
+        """The body of a JSON response holding `obj`."""
+        return orjson.dumps(obj, default=self.default, option=self.OPTIONS) + b"\n"
 
 
 def init_app(app: Flask) -> None:
@@ -80,8 +84,10 @@ def init_app(app: Flask) -> None:
 
 
 def _etag() -> str:
-    text = f"{API_REVISION}:{data_version()}:{_variant()}"
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    if "etag" not in g:  # asked before the view and after it
+        text = f"{API_REVISION}:{data_version()}:{_variant()}"
+        g.etag = hashlib.sha256(text.encode()).hexdigest()[:32]
+    return g.etag
 
 
 def _cache_key() -> str:
@@ -93,11 +99,16 @@ def _readable() -> bool:
     return request.method in ("GET", "HEAD")
 
 
-def conditional(bp: Blueprint, mimetype: str | None = "application/json") -> None:
+def conditional(bp: Blueprint, mimetype: str | None = "application/json", stored: Collection[str] = ()) -> None:
     """ETag, Last-Modified and Cache-Control on the GET/HEAD responses of `bp`; 304 on
     revalidation; with a `mimetype`, 200 responses to GET of exactly that type (the route's own
     answer, never an OPTIONS or error body) are kept in the app's flask-caching cache and replayed
-    to GET and HEAD. Called once per blueprint, at import."""
+    to GET and HEAD, except those of the `stored` endpoints, whose bodies the store keeps whole
+    (a copy in the cache would cost as much to fetch, and more to keep). Called once per
+    blueprint, at import."""
+
+    def cached() -> bool:
+        return mimetype is not None and request.endpoint not in stored
 
     @bp.before_request
     def _revalidate_or_replay():
@@ -106,7 +117,7 @@ def conditional(bp: Blueprint, mimetype: str | None = "application/json") -> Non
         data_version()
         if not is_resource_modified(request.environ, etag=_etag(), last_modified=g.last_modified):
             return Response(status=304)
-        hit = get_cache().get(_cache_key()) if mimetype else None
+        hit = get_cache().get(_cache_key()) if cached() else None
         if hit is not None:
             g.from_cache = True
             return Response(hit, mimetype=mimetype)
@@ -121,7 +132,7 @@ def conditional(bp: Blueprint, mimetype: str | None = "application/json") -> Non
         # Shared caches may keep a copy but must revalidate, so a new ingest shows at once.
         response.cache_control.public = True
         response.cache_control.no_cache = True
-        if (mimetype and request.method == "GET" and response.status_code == 200 and response.mimetype == mimetype
+        if (cached() and request.method == "GET" and response.status_code == 200 and response.mimetype == mimetype
                 and not response.is_streamed and not g.get("from_cache")):
             get_cache().set(_cache_key(), response.get_data(), timeout=CACHE_TIMEOUT)
         return response

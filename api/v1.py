@@ -5,6 +5,7 @@ from flask import Blueprint, current_app
 from sqlalchemy.orm import selectinload
 
 from gongshi import search
+from gongshi.api import documents
 from gongshi.api.context import computed_once, external_url
 from gongshi.api.endpoint import Api, ListQuery, next_url
 from gongshi.api.problems import ApiError, invalid, not_found
@@ -64,10 +65,10 @@ def enterprises(session, args):
 @api.get("/enterprises/<uscc>", EnterpriseSchema, tag=ENTERPRISES, summary="一个市场主体的全部公示信息",
          description="名称与曾用名、抽查结果（含各检查事项结果）、信用信息，以及每条信息的来源。")
 def enterprise(session, args, uscc):
-    record = queries.entity_record(session, uscc.upper()) if USCC_RE.match(uscc.upper()) else None
-    if record is None:
+    found = documents.enterprise(session, uscc.upper()) if USCC_RE.match(uscc.upper()) else None
+    if found is None:
         _missing("统一社会信用代码为此值的市场主体", uscc)
-    return record, [record.entity, *record.inspections, *record.credit_events]
+    return found
 
 
 @api.get("/inspections", InspectionSchema, args=InspectionArgs, many=True, tag=INSPECTIONS,

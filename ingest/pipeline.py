@@ -21,6 +21,7 @@ from gongshi.ingest.load import TABLE_LABELS, Loader, StagedInspections
 from gongshi.ingest.parse import map_headers, parse_rows
 from gongshi.ingest.readers import Table, detect_format, read_table
 from gongshi.store.db import Database
+from gongshi.store.documents import invalidate as invalidate_documents
 from gongshi.store.models import IngestRun, Source, utcnow
 from gongshi.store.stats_upkeep import refresh as refresh_stats
 
@@ -171,6 +172,7 @@ def _load(db, instance_dir, default_deadline_days, fetched, options, table, kind
             loader = Loader(session, source, run, default_deadline_days)
             _LOADERS[kind](loader, records)
             refresh_stats(session, loader.changed)
+            invalidate_documents(session, loader.changed, source.id)
             run.finished_at = utcnow()
             primary = loader.counts[PRIMARY_TABLE[kind]]
             for key in ("inserted", "updated", "unchanged", "withdrawn"):

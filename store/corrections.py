@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from gongshi.store.documents import invalidate_entities
 from gongshi.store.localtime import local
 from gongshi.store.models import (
     CORRECTION_PENDING,
@@ -86,6 +87,7 @@ def file(session: Session, entity: MarketEntity, fact: Fact, *, claim: str, corr
         created_at=now, updated_at=now)
     session.add(request)
     session.flush()
+    invalidate_entities(session, [entity.id])  # its record lists the requests
     return request
 
 
@@ -120,6 +122,7 @@ def publish(session: Session, ref: str) -> CorrectionRequest:
     """The owning office has read the request's text (masked when filed) and makes it public."""
     request = _by_ref_or_error(session, ref)
     request.text_published, request.updated_at = True, utcnow()
+    invalidate_entities(session, [request.entity_id])
     return request
 
 
@@ -140,4 +143,5 @@ def resolve(session: Session, ref: str, status: str, reply: str) -> CorrectionRe
     if not request.pending:
         raise CorrectionError(f"更正申请 {request.ref} 已于 {local(request.updated_at):%Y-%m-%d} 答复（{request.status}），不能再次答复")
     request.status, request.reply, request.updated_at = status, reply.strip(), utcnow()
+    invalidate_entities(session, [request.entity_id])
     return request

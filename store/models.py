@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -707,3 +708,16 @@ class CorrectionRequest(Base):
 
 # An entity's requests, newest first, read with its record (MarketEntity is declared above).
 MarketEntity.corrections = relationship(CorrectionRequest, order_by=CorrectionRequest.id.desc(), viewonly=True)
+
+
+class EntityDocument(Base):
+    """An entity's whole record as the API returns it (store/documents.py keeps it current)."""
+
+    __tablename__ = "entity_document"
+
+    entity_id: Mapped[int] = mapped_column(ForeignKey("market_entity.id"), primary_key=True)
+    revision: Mapped[int]  # bumped by every write that changes what the record shows
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)  # the response body; null until built
+    built_on: Mapped[dt.date | None] = mapped_column(Date)  # its "today" (recent figures count from it)
+    shape: Mapped[str | None] = mapped_column(String(32))  # the code that built it
+    root: Mapped[str | None]  # the site root its links start with; null when it has none

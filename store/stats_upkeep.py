@@ -31,14 +31,14 @@ from gongshi.store.models import (
 from gongshi.store.stats_definitions import DEFAULT_DEADLINE_DAYS, GROUP_COUNTS
 from gongshi.store.workdays import is_on_time
 
-__all__ = ["STAT_MODELS", "refresh", "rebuild", "rebuild_if_emptied", "clear"]
+__all__ = ["STAT_MODELS", "refresh", "rebuild", "rebuild_if_emptied", "clear", "batched_ids"]
 
 FOLLOW_UP = dt.timedelta(days=180)
 PENALTY, ABNORMAL, RISK = "行政处罚", "列入经营异常名录", "信用风险分类"
 BATCH = 2000
 
 
-def _batched(ids: Iterable[int]) -> Iterator[list[int]]:
+def batched_ids(ids: Iterable[int]) -> Iterator[list[int]]:
     ids = sorted(ids)
     for start in range(0, len(ids), BATCH):
         yield ids[start:start + BATCH]
@@ -71,7 +71,7 @@ def refresh(session: Session, changed: Mapping[str, Iterable[int]]) -> None:
     ingest's transaction. Work is limited to the tasks, entities and years those ids touch."""
     changed_tasks = set(changed.get("task", ()))
     tasks, entities = set(changed_tasks), set(changed.get("market_entity", ()))
-    for batch in _batched(changed.get("inspection", ())):
+    for batch in batched_ids(changed.get("inspection", ())):
         for task_id, entity_id in session.execute(select(Inspection.task_id, Inspection.entity_id)
                                                   .where(Inspection.id.in_(batch))):
             tasks.add(task_id)
@@ -108,7 +108,7 @@ def clear(session: Session) -> None:
 
 def _column_of(session: Session, column, key, ids: set[int]) -> set[int]:
     out: set[int] = set()
-    for batch in _batched(ids):
+    for batch in batched_ids(ids):
         out.update(session.scalars(select(column).where(key.in_(batch)).distinct()))
     return out
 
@@ -116,7 +116,7 @@ def _column_of(session: Session, column, key, ids: set[int]) -> set[int]:
 def _refresh_task_groups(session: Session, task_ids: set[int]) -> set[int]:
     """Rewrite the groups of these tasks; returns the years touched before and after."""
     years: set[int] = set()
-    for batch in _batched(task_ids):
+    for batch in batched_ids(task_ids):
         years.update(session.scalars(delete(StatTaskGroup.__table__).where(StatTaskGroup.task_id.in_(batch))
                                      .returning(StatTaskGroup.year)))
         groups: dict[tuple, Counter] = defaultdict(Counter)
@@ -165,7 +165,7 @@ def _refresh_entities(session: Session, entity_ids: set[int]) -> set[int]:
     """Rewrite these entities' summary (directory, risk class, last year inspected) and the
     outcomes that follow their inspections; returns the years whose figures they touch."""
     years: set[int] = set()
-    for batch in _batched(entity_ids):
+    for batch in batched_ids(entity_ids):
         old_risk = dict(session.execute(delete(StatEntity.__table__).where(StatEntity.entity_id.in_(batch))
                                         .returning(StatEntity.entity_id, StatEntity.risk_class)).all())
         years.update(session.scalars(delete(StatOutcome.__table__).where(StatOutcome.entity_id.in_(batch))
@@ -229,11 +229,11 @@ def _departments_taking_part(session: Session, inspections: list) -> dict[int, s
     """Departments that took part in each inspection: its authorities and its task's departments."""
     out: dict[int, set[int]] = defaultdict(set)
     by_task: dict[int, set[int]] = defaultdict(set)
-    for batch in _batched({i.id for i in inspections}):
+    for batch in batched_ids({i.id for i in inspections}):
         for id_, dept in session.execute(select(InspectionDepartment.inspection_id, InspectionDepartment.department_id)
                                          .where(InspectionDepartment.inspection_id.in_(batch))):
             out[id_].add(dept)
-    for batch in _batched({i.task_id for i in inspections}):
+    for batch in batched_ids({i.task_id for i in inspections}):
         for task_id, dept in session.execute(select(TaskDepartment.task_id, TaskDepartment.department_id)
                                              .where(TaskDepartment.task_id.in_(batch))):
             by_task[task_id].add(dept)

@@ -1,0 +1,128 @@
+"""Each entity's API record kept whole beside the facts (`EntityDocument`), so that a lookup is
+one read by key. The store keeps the bytes and knows when they are current; the API builds them
+with its schema (api/documents.py), since this layer cannot import it.
+
+A document is current when it was built from the entity's current `revision`, on the day asked
+for (the standing's recent figures count from today), by the code asking (its shape), and for
+the site root asking when it holds absolute links. Every write that changes what a record shows
+bumps the revision of the entities concerned inside its own transaction (`invalidate`): every
+ingest, and the correction requests. A reader reads the revision before the facts and keeps
+what it built only while that revision is still the current one, so a build racing a write can
+lose its work but never store a stale record.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Select, bindparam, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from gongshi.store.db import Database
+from gongshi.store.models import CreditEvent, EntityDocument, EntityName, Inspection, MarketEntity
+from gongshi.store.stats_upkeep import batched_ids
+
+LOCK_WAIT_MS = 50  # a reader's store waits no longer for a writer (an ingest holds it for minutes)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a document must have been built for to be served."""
+
+    built_on: dt.date
+    shape: str
+    root: str
+
+
+@dataclass(frozen=True)
+class Stored:
+    entity_id: int
+    revision: int | None  # None: the entity has no document row (made outside an ingest)
+    body: bytes | None  # None: nothing current stored
+
+
+_READ = (select(MarketEntity.id, EntityDocument.revision, EntityDocument.body, EntityDocument.built_on,
+                EntityDocument.shape, EntityDocument.root)
+         .outerjoin(EntityDocument, EntityDocument.entity_id == MarketEntity.id)
+         .where(MarketEntity.uscc == bindparam("uscc")))
+
+
+def read(session: Session, uscc: str, wanted: Wanted) -> Stored | None:
+    """The entity's current document, if any; None when no entity has this USCC. Read first,
+    before any fact a rebuild reads, so that the revision is never newer than those facts."""
+    row = session.connection().execute(_READ, {"uscc": uscc}).one_or_none()  # Core: the ORM doubles the cost
+    if row is None:
+        return None
+    current = (row.body is not None and row.built_on == wanted.built_on and row.shape == wanted.shape
+               and row.root in (None, wanted.root))
+    return Stored(row.id, row.revision, row.body if current else None)
+
+
+def keep(db: Database, stored: Stored, body: bytes, wanted: Wanted, rooted: bool) -> bool:
+    """Store a document built after `stored` was read, in a transaction of its own, if the
+    entity is still at that revision; `rooted`: the body holds links starting with the root.
+    A writer holding the store (an ingest) is not waited for: the reader serves without storing."""
+    if stored.revision is None:
+        return False
+    try:
+        with db.session() as session, _not_waiting(session):
+            kept = session.execute(
+                update(EntityDocument)
+                .where(EntityDocument.entity_id == stored.entity_id, EntityDocument.revision == stored.revision)
+                .values(body=body, built_on=wanted.built_on, shape=wanted.shape,
+                        root=wanted.root if rooted else None))
+            return kept.rowcount == 1
+    except OperationalError:  # locked (SQLite) or lock timeout (PostgreSQL)
+        return False
+
+
+@contextmanager
+def _not_waiting(session: Session) -> Iterator[None]:
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        waited = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {waited}")
+    else:
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'")
+        yield
+
+
+def invalidate(session: Session, changed: Mapping[str, Iterable[int]], source_id: int) -> None:
+    """Bump the documents of every entity whose record one ingest changed (table → ids, as the
+    loader counts them; names first published by `source_id` included), set-based, inside the
+    ingest's transaction. Entities new to the store get their (empty) document row here."""
+    for table, ids in changed.items():
+        for batch in batched_ids(ids):
+            if table == "market_entity":
+                _bump(session, select(MarketEntity.id).where(MarketEntity.id.in_(batch)))
+            elif table == "inspection":
+                _bump(session, select(Inspection.entity_id).where(Inspection.id.in_(batch)))
+            elif table == "task":  # its name and plan show in every inspection under it
+                _bump(session, select(Inspection.entity_id).where(Inspection.task_id.in_(batch)))
+            elif table == "credit_event":
+                _bump(session, select(CreditEvent.entity_id).where(CreditEvent.id.in_(batch)))
+    # A result or credit file may publish a known entity under a new name (its former names).
+    _bump(session, select(EntityName.entity_id).where(EntityName.source_id == source_id))
+
+
+def invalidate_entities(session: Session, entity_ids: Iterable[int]) -> None:
+    """Bump these entities' documents (a correction request filed, published or answered)."""
+    for batch in batched_ids(entity_ids):
+        _bump(session, select(MarketEntity.id).where(MarketEntity.id.in_(batch)))
+
+
+def _bump(session: Session, entity_ids: Select) -> None:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = EntityDocument.__table__
+    stmt = dialect.insert(table).from_select(["entity_id", "revision"],
+                                             entity_ids.add_columns(literal(1)).distinct())
+    session.execute(stmt.on_conflict_do_update(index_elements=[table.c.entity_id],
+                                               set_={"revision": table.c.revision + 1, "body": None}))
