@@ -110,8 +110,8 @@ def test_redis_killed_mid_run_keeps_answering_and_the_limit_is_shared_again_when
     redis_server.start()  # empty: the counts start again, shared by both workers
     clients = (f"10.1.0.{n}" for n in itertools.count(1))
     until(lambda: counted_together(workers, next(clients)), "the workers never shared the rate limit again")
-    until(lambda: workers[1].get("/api/v1/departments?limit=2").status_code == 200
-          and bool(redis_server.keys("gongshi:api:*")), "the response cache never went back to Redis")
+    until(lambda: workers[1].get("/api/v1/departments?limit=2", environ_base={"REMOTE_ADDR": next(clients)})
+          .status_code == 200 and bool(redis_server.keys("gongshi:api:*")), "the response cache never went back to Redis")
     assert "Redis 已恢复" in caplog.text
 
 
