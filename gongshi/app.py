@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gongshi import api, portal
 from gongshi.config import Settings
+from gongshi.store.correction_queue import Spool
 from gongshi.store.db import Database
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -32,11 +33,13 @@ def create_app(config: Settings | dict | None = None, database: Database | None 
     app.config.update(GONGSHI=settings, GONGSHI_INDEX_DIR=settings.index_dir,
                       GONGSHI_DOWNLOAD_DIR=settings.instance_dir / "downloads",
                       GONGSHI_CORRECTION_RATE_LIMIT=settings.correction_rate_limit,
+                      GONGSHI_CORRECTION_LOCK_WAIT=settings.correction_lock_wait,
                       **_limiter_config(settings))
     _public_address(app, settings.base_url)
     app.json.ensure_ascii = False
     app.extensions["gongshi.db"] = database or Database(settings.database_url)
     app.extensions["gongshi.cache"] = Cache(app, config=_cache_config(settings))
+    app.extensions["gongshi.spool"] = Spool(settings.correction_spool)
     app.secret_key = settings.session_secret()  # signs the session (forms' CSRF token)
     portal.init_app(app)
     _request_ids(app)
