@@ -113,6 +113,7 @@ def test_a_request_filed_while_an_ingest_holds_the_store_waits_and_is_recorded_w
         listing = instance.run("corrections")[1]
         assert "另有 1 件更正申请已受理、等待登记" in listing and ref not in listing
         release(instance, ingest)
+    assert recorded(instance, [ref]) == {ref: 1}  # by the ingest, right after its commit
 
     page = client.get(f"/corrections/{ref}").get_data(as_text=True)
     assert "等待登记" not in page and "待处理" in page and "经受理部门审核后公开" in page
@@ -141,3 +142,23 @@ def test_a_drain_killed_at_any_point_leaves_every_request_recorded_exactly_once(
     for ref in refs:
         page = client.get(f"/corrections/{ref}").get_data(as_text=True)
         assert "待处理" in page and "等待登记" not in page
+
+
+def test_the_next_request_to_find_the_store_free_records_what_waited(instance, city):
+    client = portal(instance)
+    with ingest_holding_the_store(instance, city):  # killed: no ingest commits to drain the spool
+        refs = [file_request(client, f"第{n}件：住所有误") for n in range(2)]
+    page = client.get(f"/corrections/{refs[1]}").get_data(as_text=True)
+    assert "待处理" in page and "等待登记" not in page
+    assert recorded(instance, refs) == dict.fromkeys(refs, 1)
+
+
+def test_serve_records_what_waited_before_it_serves(instance, city, monkeypatch):
+    from gongshi import serving
+
+    with ingest_holding_the_store(instance, city):
+        refs = [file_request(portal(instance), f"第{n}件：住所有误") for n in range(2)]
+    monkeypatch.setattr(serving, "serve", lambda *args, **kwargs: None)  # start up, then return at once
+    code, output = instance.run("serve")
+    assert code == 0 and "已登记 2 件此前等待登记的更正申请" in output, output
+    assert recorded(instance, refs) == dict.fromkeys(refs, 1)
