@@ -13,8 +13,7 @@ lose its work but never store a stale record.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Select, bindparam, literal, select, update
@@ -26,7 +25,7 @@ from gongshi.store.db import Database
 from gongshi.store.models import CreditEvent, EntityDocument, EntityName, Inspection, MarketEntity
 from gongshi.store.stats_upkeep import batched_ids
 
-LOCK_WAIT_MS = 50  # a reader's store waits no longer for a writer (an ingest holds it for minutes)
+LOCK_WAIT = 0.05  # seconds a reader's store waits for a writer (an ingest holds it for minutes)
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def keep(db: Database, stored: Stored, body: bytes, wanted: Wanted, rooted: bool
     if stored.revision is None:
         return False
     try:
-        with db.session() as session, _not_waiting(session):
+        with db.session(lock_wait=LOCK_WAIT) as session:
             kept = session.execute(
                 update(EntityDocument)
                 .where(EntityDocument.entity_id == stored.entity_id, EntityDocument.revision == stored.revision)
@@ -78,21 +77,6 @@ def keep(db: Database, stored: Stored, body: bytes, wanted: Wanted, rooted: bool
             return kept.rowcount == 1
     except OperationalError:  # locked (SQLite) or lock timeout (PostgreSQL)
         return False
-
-
-@contextmanager
-def _not_waiting(session: Session) -> Iterator[None]:
-    conn = session.connection()
-    if conn.dialect.name == "sqlite":
-        waited = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
-        conn.exec_driver_sql(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
-        try:
-            yield
-        finally:
-            conn.exec_driver_sql(f"PRAGMA busy_timeout = {waited}")
-    else:
-        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'")
-        yield
 
 
 def invalidate(session: Session, changed: Mapping[str, Iterable[int]], source_id: int) -> None:

@@ -14,7 +14,7 @@ from gongshi.api import documents as api_documents
 from gongshi.app import create_app
 from gongshi.democity import generate_city
 from gongshi.ingest.pipeline import Options
-from gongshi.store import corrections, documents
+from gongshi.store import correction_queue, corrections, documents
 from gongshi.store.models import MarketEntity
 from gongshi.store.workdays import china_today
 from tests.factories import ingest, write_csv
@@ -131,15 +131,17 @@ def test_a_document_built_before_an_ingest_is_not_kept_after_it(app, loaded, set
     assert body == fresh(app, db, code) and body != json.loads(old)
 
 
-def test_links_in_a_stored_record_follow_the_host_asked(app, loaded):
+def test_links_in_a_stored_record_follow_the_host_asked(app, loaded, settings):
     """A record with a correction request holds an absolute link: each trusted host gets its own."""
     client = app.test_client()
     code = every_uscc(loaded)[0]
     with loaded.session() as session:
         entity = corrections.entity_by_key(session, code)
         fact = corrections.find_fact(session, entity, f"market_entity:{entity.id}")
-        corrections.file(session, entity, fact, claim="地址有误", correction="新地址", contact_name=None,
-                         contact_phone="13912345678", contact_email=None)
+        request = corrections.new_request(entity, fact, claim="地址有误", correction="新地址", contact_name=None,
+                                          contact_phone="13912345678", contact_email=None)
+    correction_queue.file(loaded, correction_queue.Spool(settings.instance_dir / correction_queue.SPOOL_FILE),
+                          request, lock_wait=1)
     for host in ("localhost", "127.0.0.1", "localhost"):
         [request] = client.get(f"/api/v1/enterprises/{code}", base_url=f"http://{host}").get_json()["corrections"]
         assert request["url"].startswith(f"http://{host}/corrections/GZ-")

@@ -1,14 +1,14 @@
 """entity documents: each entity's API record kept whole, so that a lookup is one key read
 
-Revision ID: 0009_entity_documents
-Revises: 0008_correction_text
+Revision ID: 0010_entity_documents
+Revises: 0009_correction_queued_ref
 Create Date: 2026-12-01 16:50:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009_entity_documents'
-down_revision = '0008_correction_text'
+revision = '0010_entity_documents'
+down_revision = '0009_correction_queued_ref'
 branch_labels = None
 depends_on = None
 
