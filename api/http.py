@@ -21,7 +21,8 @@ from werkzeug.http import is_resource_modified
 from gongshi.api.context import external_root, get_cache, get_db
 from gongshi.store import queries
 
-# Bump when the shape of responses changes, so that ETags issued before no longer match.
+# Bump when the shape or the content rules of responses change, so that ETags issued before no
+# longer match and entity documents built before are built again (api/documents.py).
 API_REVISION = "1"
 EPOCH = dt.datetime(1970, 1, 1)
 CACHE_TIMEOUT = 3600  # entries of older data versions are never read again; let them age out

@@ -127,7 +127,6 @@ def main() -> None:
 
     settings, db = store_for(args.entities, args.data_dir)
     codes = sample_usccs(db, args.distinct)
-    db.upgrade()  # as `gongshi serve` will: a store loaded before the entity documents gets their table
     built = documents_built(db, codes)
     db.dispose()
     table = datasette_db(Path(settings.database_url.removeprefix("sqlite:///")), args.data_dir / f"datasette-{args.entities}.db")
