@@ -62,7 +62,7 @@ def office_csv(office_id: int):
 def region(code: str):
     sort = choice_arg("sort", SORTS) or "inspections"
     with get_db().session() as session:
-        found = _region_or_404(session, code)
+        found = region_or_404(session, code)
         years = pages.stat_years(session)
         year = int_arg("year", years[0] if years else None, low=1990, high=2100)
         rows = stats.coverage(session, year=year, region=code) if year else []
@@ -81,7 +81,7 @@ def region(code: str):
 @bp.get("/regions/<code>.csv")
 def region_csv(code: str):
     with get_db().session() as session:
-        found = _region_or_404(session, code)
+        found = region_or_404(session, code)
         year = int_arg("year", low=1990, high=2100)
         rows = stats.coverage(session, year=year, region=code)
     return _coverage_csv(f"{found[0].full_name}-各机关统计{year or ''}.csv", rows)
@@ -94,7 +94,7 @@ def office_or_404(session, office_id: int) -> stats.OfficeRow:
     return found
 
 
-def _region_or_404(session, code: str):
+def region_or_404(session, code: str):
     found = pages.region(session, code) if code.isdigit() and len(code) == 6 else None
     if found is None:
         abort(404, description=f"没有代码为 {code[:12]} 的行政区划。")
