@@ -280,7 +280,7 @@ def office_inspections(session: Session, office_id: int, limit: int) -> list[Ins
     """The office's latest inspections (the ones it carried out), with entity and task."""
     return list(session.scalars(
         select(Inspection).where(Inspection.lead_office_id == office_id)
-        .options(selectinload(Inspection.entity), selectinload(Inspection.task))
+        .options(joinedload(Inspection.entity), joinedload(Inspection.task))
         .order_by(Inspection.completed_on.desc().nulls_last(), Inspection.id.desc()).limit(limit)))
 
 
