@@ -504,8 +504,9 @@ def _write_tasks(path, ents: Entities, pools, years, rng, cal, dates, draw_bias=
 
 
 def _task_type(t: Task, audit: bool) -> str:
-    """Tasks of items any entity of a kind can be checked on are published as 不定向; in an audit
-    city only the 综合抽查 are, since the others draw from pools of entities meeting conditions."""
+    """Tasks of items any entity of a kind can be checked on are published as 不定向, their
+    抽查对象范围 naming that kind (全市个体工商户); in an audit city only the 综合抽查 are, since the
+    others draw from pools of entities meeting conditions."""
     if audit:
         return "不定向" if t.type_weights is not None else "定向"
     return "不定向" if t.items[0].tag in ("ent", "indiv", "company") else "定向"
