@@ -241,12 +241,21 @@ def plan_by_no(session: Session, plan_no: str) -> Plan | None:
                           .options(selectinload(Plan.tasks).selectinload(Task.departments)))
 
 
+def _is_number(key: str) -> bool:
+    """ASCII digits only: "²" and "３" are digits to str.isdigit, but no number to int()."""
+    return key.isascii() and key.isdigit()
+
+
+def _id(key: str) -> int | None:
+    return int(key) if int(key) <= 2**31 - 1 else None
+
+
 def department_id(session: Session, key: str | int) -> int | None:
     """A department's id from its number, or from its name, short name or another way it is
     written (compared folded: full-width, spaces); None when no department is known so."""
     key = str(key).strip()
-    if key.isdigit():
-        return int(key) if int(key) <= 2**31 - 1 else None
+    if _is_number(key):
+        return _id(key)
     wanted = fold(key)
     names = session.execute(select(Department.id, Department.name, Department.short_name)).all()
     names += session.execute(select(DepartmentAlias.department_id, DepartmentAlias.alias, DepartmentAlias.alias)).all()
@@ -258,8 +267,8 @@ def office_id(session: Session, key: str | int) -> int | None:
     (如皋市市场监督管理局), or as a published file might (如皋市市场监管局), read as the ingest
     reads authority names; None when no office is known so."""
     key = str(key).strip()
-    if key.isdigit():
-        return int(key) if int(key) <= 2**31 - 1 else None
+    if _is_number(key):
+        return _id(key)
     wanted = fold(key)
     found = next((i for i, name in session.execute(select(Office.id, Office.name)) if fold(name) == wanted), None)
     if found is not None:

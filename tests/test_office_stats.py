@@ -118,12 +118,13 @@ def test_every_office_filter_takes_the_office_by_name(client, name):
 def test_an_unknown_office_name_finds_nothing(client):
     for path in ("/api/v1/stats/coverage", "/api/v1/stats/attachment3", "/api/v1/stats/plans",
                  "/api/v1/stats/draw-audit"):
-        for name in ("海门区市场监督管理局", "市场监督管理局", "不存在的局"):
+        for name in ("海门区市场监督管理局", "市场监督管理局", "不存在的局", "²"):
             response = client.get(path, query_string={"office": name})
             assert response.status_code == 200 and response.get_json()["items"] == [], (path, name)
         assert client.get(path, query_string={"office": "x" * 65}).status_code == 400
     assert "没有这个名称的机关" in client.get("/stats?office=不存在的局").get_data(as_text=True)
     assert client.get("/stats/draw-audit?office=不存在的局").status_code == 200
+    assert client.get("/stats/draw-audit?office=²&year=³").status_code == 400  # a digit to str.isdigit, not to int()
     spec = client.get("/api/v1/openapi.json").get_json()
     office = next(p for p in spec["paths"]["/api/v1/stats/coverage"]["get"]["parameters"] if p["name"] == "office")
     assert office["schema"]["type"] == "string" and "名称" in office["description"]
