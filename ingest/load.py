@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from gongshi.ingest.departments import DepartmentResolver
 from gongshi.ingest.errors import IngestError, Problem
 from gongshi.ingest.values import split_list
+from gongshi.store.bulk import insert_rows, new_ids
 from gongshi.store.models import (
     CheckItem,
     CreditEvent,
@@ -128,12 +129,11 @@ class Loader:
             else:
                 outcome[key] = (existing[key][0], "unchanged")
         if new_rows:
-            # A Core executemany, then one SELECT for the new ids: the ORM's bulk insert splits
-            # rows by which values are None, and RETURNING in order goes row by row on SQLite.
-            self.session.execute(model.__table__.insert(), new_rows)
-            keys = [r["natural_key"] for r in new_rows]
-            for id_, key in self.session.execute(select(model.id, model.natural_key).where(model.natural_key.in_(keys))):
-                outcome[key] = (id_, "inserted")
+            # Ids are drawn before the write, so that nothing is read back (store/bulk.py).
+            for r, id_ in zip(new_rows, new_ids(self.session, model.__table__, len(new_rows))):
+                r["id"] = id_
+                outcome[r["natural_key"]] = (id_, "inserted")
+            insert_rows(self.session, model.__table__, new_rows)
         if changed_rows:
             self._snapshot(model, [r["id"] for r in changed_rows])
             self.session.execute(update(model), changed_rows)
@@ -187,8 +187,7 @@ class Loader:
         rows = [{**r, fk: outcome[key][0]}
                 for key, children in rows_by_key.items() if outcome[key][1] != "unchanged"
                 for r in children]
-        if rows:
-            self.session.execute(child.__table__.insert(), rows)
+        insert_rows(self.session, child.__table__, rows)
 
     # --- entities ---------------------------------------------------------------------------
 
@@ -231,8 +230,7 @@ class Loader:
                 select(EntityName.entity_id, EntityName.name).where(EntityName.entity_id.in_(batch))).all())
         new = [{"entity_id": i, "name": n, "source_id": self.source.id, "source_row": row}
                for (i, n), row in wanted.items() if (i, n) not in have]
-        if new:
-            self.session.execute(EntityName.__table__.insert(), new)
+        insert_rows(self.session, EntityName.__table__, new)
 
     def load_entities(self, records: Iterable[dict]) -> None:
         for batch in batched(records):

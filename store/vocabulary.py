@@ -55,6 +55,7 @@ _KNOWN_FOLDED = {fold(r): r for r in KNOWN_RESULTS}
 NO_PROBLEM_RESULTS = frozenset({"未发现问题", "未发现开展本次抽查涉及的经营活动"})
 
 
+@lru_cache(maxsize=4096)  # a file uses a handful of result values, a million times over
 def known_result(text: str | None) -> str | None:
     """The code-list spelling of a result, matching full-/half-width brackets; None if unknown."""
     if not text:
