@@ -1,6 +1,6 @@
 """What the composition root (`gongshi.app.create_app`) hands to the web layers through the app:
-the database handle, the response cache and the public base URL. `api/` and `portal/` read them
-here, never by importing the layer that made them."""
+the database handle, the response cache, the correction spool and the public base URL. `api/`
+and `portal/` read them here, never by importing the layer that made them."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -9,6 +9,7 @@ from flask import current_app, request, url_for
 from flask_caching import Cache
 from sqlalchemy.orm import Session
 
+from gongshi.store.correction_queue import Spool
 from gongshi.store.db import Database
 from gongshi.store.queries import data_version
 
@@ -19,6 +20,10 @@ def get_db() -> Database:
 
 def get_cache() -> Cache:
     return current_app.extensions["gongshi.cache"]
+
+
+def get_spool() -> Spool:
+    return current_app.extensions["gongshi.spool"]
 
 
 def external_root() -> str:

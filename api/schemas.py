@@ -344,7 +344,7 @@ class CreditEventSchema(Out):
 class CorrectionSchema(Out):
     """A correction request's public part; the requester's contact details are never published."""
 
-    ref = fields.String(required=True, metadata=_meta("更正申请编号，如 GZ-2026-000123（永久不变）"))
+    ref = fields.String(required=True, metadata=_meta("更正申请编号，如 GZ-2026-000123，或数据库繁忙时受理的 GZ-2026-Q7K3M9P2XD（永久不变）"))
     url = computed(lambda c: external_url("corrections.status", ref=c.ref), "string",
                    "更正申请页面地址")
     fact_table = fields.String(required=True, metadata=_meta("所涉信息的类别：inspection 抽查结果、"

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gongshi import api, portal
 from gongshi.config import Settings
+from gongshi.store.correction_queue import Spool
 from gongshi.store.db import Database
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -19,6 +20,9 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # matches subdomains; ports are ignored), so a forged Host header never reaches a link.
 LOCAL_HOSTS = ["localhost", ".localhost", "127.0.0.1"]
 HSTS = "max-age=31536000; includeSubDomains"
+# A Redis that stops answering costs a request at most this long (seconds to connect, to reply)
+# before the cache or the limiter treats it as away (redis-py waits forever by default).
+REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 
 def create_app(config: Settings | dict | None = None, database: Database | None = None) -> Flask:
@@ -29,12 +33,13 @@ def create_app(config: Settings | dict | None = None, database: Database | None 
     app.config.update(GONGSHI=settings, GONGSHI_INDEX_DIR=settings.index_dir,
                       GONGSHI_DOWNLOAD_DIR=settings.instance_dir / "downloads",
                       GONGSHI_CORRECTION_RATE_LIMIT=settings.correction_rate_limit,
-                      # every flask-limiter of the app counts here: in Redis, summed over all workers
-                      RATELIMIT_STORAGE_URI=settings.redis_url or "gongshi-memory://")
+                      GONGSHI_CORRECTION_LOCK_WAIT=settings.correction_lock_wait,
+                      **_limiter_config(settings))
     _public_address(app, settings.base_url)
     app.json.ensure_ascii = False
     app.extensions["gongshi.db"] = database or Database(settings.database_url)
     app.extensions["gongshi.cache"] = Cache(app, config=_cache_config(settings))
+    app.extensions["gongshi.spool"] = Spool(settings.correction_spool)
     app.secret_key = settings.session_secret()  # signs the session (forms' CSRF token)
     portal.init_app(app)
     _request_ids(app)
@@ -63,10 +68,22 @@ def _public_address(app: Flask, base_url: str | None) -> None:
 
 
 def _cache_config(settings: Settings) -> dict:
-    """One response cache shared by every worker in Redis, or else each process's own."""
+    """One response cache shared by every worker in Redis (none while Redis is away), or else
+    each process's own."""
     if settings.redis_url:
-        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url, "CACHE_KEY_PREFIX": "gongshi:"}
+        return {"CACHE_TYPE": "gongshi.redis_cache.RedisOrNothing", "CACHE_REDIS_URL": settings.redis_url,
+                "CACHE_KEY_PREFIX": "gongshi:", "CACHE_OPTIONS": REDIS_OPTIONS}
     return {"CACHE_TYPE": settings.cache_type}
+
+
+def _limiter_config(settings: Settings) -> dict:
+    """Every flask-limiter of the app counts in Redis, summed over all workers; while Redis is
+    away, flask-limiter's own fallback counts in this process (with a warning in the log) and
+    goes back to Redis once it answers again. Without Redis, in this process."""
+    if settings.redis_url:
+        return {"RATELIMIT_STORAGE_URI": settings.redis_url, "RATELIMIT_STORAGE_OPTIONS": REDIS_OPTIONS,
+                "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True}
+    return {"RATELIMIT_STORAGE_URI": "gongshi-memory://"}
 
 
 def _request_ids(app: Flask) -> None:

@@ -16,6 +16,8 @@ from gongshi.ingest.fetch import FetchError, fetch, is_url
 from gongshi.ingest.headers import KINDS
 from gongshi.ingest.pipeline import Options, Report
 from gongshi.service import ingest_and_index, rebuild_index, repair_index, replay_index
+from gongshi.store import correction_queue
+from gongshi.store.correction_queue import Spool
 from gongshi.store.db import Database, DriverMissing
 from gongshi.store.localtime import local_minute
 from gongshi.store.models import SourceFeed, utcnow
@@ -288,6 +290,8 @@ def serve(settings: Settings, host: str, port: int, workers: int | None, threads
     from gongshi import serving
 
     db = _open(settings)
+    if recorded := correction_queue.drain(db, Spool(settings.correction_spool), settings.correction_lock_wait):
+        click.echo(f"已登记 {recorded} 件此前等待登记的更正申请")
     try:  # an ingest killed before its index update finished: catch up before serving searches
         if replayed := replay_index(db, settings):
             click.echo(f"已补做 {replayed} 次导入未完成的索引更新")
@@ -347,7 +351,7 @@ def corrections_command(settings: Settings, ref: str | None, status: str | None,
                         publish_ref: str | None) -> None:
     """更正申请：按受理部门列出待处理的申请（含申请人联系方式，仅供部门工作人员使用），审核后公开申请内容，或答复一件申请。
     List pending correction requests per department (with the private contact), publish a
-    request's text once read, or answer one.
+    request's text once read, or answer one. Requests waiting in the spool are recorded first.
 
     \b
     gongshi corrections
@@ -361,6 +365,8 @@ def corrections_command(settings: Settings, ref: str | None, status: str | None,
     if ref is not None and not (status and reply):
         raise click.UsageError("答复时须同时给出 --status（已更正 或 未予更正）和 --reply")
     db = _open(settings)
+    spool = Spool(settings.correction_spool)
+    correction_queue.drain(db, spool, settings.correction_lock_wait)
     if publish_ref is not None:
         try:
             with db.session() as session:
@@ -379,6 +385,8 @@ def corrections_command(settings: Settings, ref: str | None, status: str | None,
         return
     with db.session() as session:
         pending = corrections.pending_by_department(session)
+    if waiting := spool.count():
+        click.echo(f"另有 {waiting} 件更正申请已受理、等待登记（数据库正忙，稍后再运行本命令）")
     if not pending:
         click.echo("没有待处理的更正申请")
     for department, requests in pending.items():

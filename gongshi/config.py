@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from gongshi.ingest.limits import Limits
 from gongshi.ingest.pipeline import ARCHIVE_DIR
+from gongshi.store.correction_queue import SPOOL_FILE
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,9 @@ class Settings:
     rate_limit: str | None = None
     page_rate_limit: str | None = None
     correction_rate_limit: str | None = None
+    # Seconds a correction request waits for the store's write lock (an ingest holding SQLite's)
+    # before it is kept in the spool instead, to be recorded when the store is free.
+    correction_lock_wait: float = 3.0
     # How many reverse proxies in front may be believed about the client's address
     # (X-Forwarded-For) and scheme (X-Forwarded-Proto): 0, the default, believes none.
     trusted_proxies: int = 0
@@ -48,6 +52,10 @@ class Settings:
     def archive_dir(self) -> Path:
         return self.instance_dir / ARCHIVE_DIR
 
+    @property
+    def correction_spool(self) -> Path:
+        return self.instance_dir / SPOOL_FILE
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
         env = dict(os.environ if env is None else env)
@@ -63,6 +71,7 @@ class Settings:
             rate_limit=env.get("GONGSHI_RATE_LIMIT") or None,
             page_rate_limit=env.get("GONGSHI_PAGE_RATE_LIMIT") or None,
             correction_rate_limit=env.get("GONGSHI_CORRECTION_RATE_LIMIT") or None,
+            correction_lock_wait=float(env.get("GONGSHI_CORRECTION_LOCK_WAIT") or 3.0),
             trusted_proxies=int(env.get("GONGSHI_TRUSTED_PROXIES") or 0),
             redis_url=env.get("GONGSHI_REDIS_URL") or None,
             limits=_limits(env),

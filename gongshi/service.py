@@ -4,7 +4,8 @@ command line (`ingest`, `pull`, `demo`) and by any other caller, so that none ca
 Each run records in its own transaction which rows it changed (IngestRun.index_pending) and
 clears that once the index has them. So a process killed after the commit but before the end
 of the index update leaves the work written down, and the next ingest, `serve` start or
-`gongshi index --check --repair` replays it."""
+`gongshi index --check --repair` replays it. Correction requests that waited in the spool while
+the ingest held the store are recorded right after its commit."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -16,6 +17,8 @@ from gongshi import search
 from gongshi.config import Settings
 from gongshi.ingest.fetch import Fetched
 from gongshi.ingest.pipeline import Options, Report, ingest
+from gongshi.store import correction_queue
+from gongshi.store.correction_queue import Spool
 from gongshi.store.db import Database
 from gongshi.store.models import IngestRun
 
@@ -38,6 +41,7 @@ def ingest_and_index(db: Database, settings: Settings, uri: str, options: Option
     report = ingest(db, uri, options, instance_dir=settings.instance_dir,
                     default_deadline_days=settings.deadline_working_days, fetched=fetched, limits=settings.limits)
     outcome = Outcome(report)
+    correction_queue.drain(db, Spool(settings.correction_spool), lock_wait=settings.correction_lock_wait)
     try:
         replay_index(db, settings)
     except Exception as exc:  # noqa: BLE001 — any failure leaves the committed ingest in place

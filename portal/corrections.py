@@ -1,16 +1,20 @@
 """Correction requests (更正申请 / 异议): a business says a published fact is wrong. The form works
 without JavaScript, is protected by a CSRF token kept in the signed session, a honeypot field and
 a per-client rate limit; the request is then public at /corrections/<ref> (without its contact
-details) and shown beside the fact until the owning department answers (`gongshi corrections`)."""
+details) and shown beside the fact until the owning department answers (`gongshi corrections`).
+When the store is busy (an ingest holds SQLite's write lock), the request waits in the spool
+(store/correction_queue.py) with its reference number, and its page says so until it is recorded."""
 from __future__ import annotations
 
 import hmac
 import secrets
+import time
 
 from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     get_flashed_messages,
     redirect,
@@ -23,9 +27,9 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from gongshi.api.context import get_db
-from gongshi.store import corrections
-from gongshi.store.vocabulary import mask_personal
+from gongshi.api.context import get_db, get_spool
+from gongshi.store import correction_queue, corrections
+from gongshi.store.models import MarketEntity
 
 bp = Blueprint("corrections", __name__)
 
@@ -34,15 +38,27 @@ DEFAULT_RATE_LIMIT = "5 per minute;30 per day"
 HONEYPOT = "website"  # hidden from people; a bot that fills every field fills it too
 CSRF_KEY = "csrf_token"
 PHONE = r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$"
+DRAIN_EVERY = 5.0  # seconds: how often a process looks for spooled requests on its own
+DRAINED_AT = "gongshi.portal.spool_drained_at"
 
 
 def init_app(app: Flask) -> None:
     """Register the blueprint with its own rate limit on submissions (flask-limiter, as the API,
-    counting where the app's RATELIMIT_STORAGE_URI says)."""
+    counting where the app's RATELIMIT_STORAGE_URI says), and the spool's drain on requests."""
     app.register_blueprint(bp)
     rate = app.config.get("GONGSHI_CORRECTION_RATE_LIMIT") or DEFAULT_RATE_LIMIT
     if rate != "off":
         Limiter(get_remote_address, app=app, headers_enabled=True).limit(rate, methods=["POST"])(bp)  # Retry-After
+
+    @app.before_request
+    def _drain_now_and_then():
+        """Spooled requests are recorded by the first request after the store is free again, even
+        when no ingest follows; a busy store costs the request nothing (no wait for its lock)."""
+        now = time.monotonic()
+        if now - app.extensions.get(DRAINED_AT, 0.0) >= DRAIN_EVERY:
+            app.extensions[DRAINED_AT] = now
+            if get_spool().count():
+                correction_queue.drain(get_db(), get_spool())
 
 
 class CorrectionForm(Schema):
@@ -93,7 +109,7 @@ def _fact_or_404(db_session, key: str):
 @bp.route("/enterprises/<key>/corrections/new", methods=["GET", "POST"])
 def new(key: str):
     errors, values = {}, {}
-    with get_db().session() as db_session:
+    with get_db().session() as db_session:  # reads only: the write below has a session of its own
         entity, fact = _fact_or_404(db_session, key)
         if request.method == "POST":
             _check_csrf()
@@ -101,32 +117,33 @@ def new(key: str):
                 abort(400, description="无法受理此申请。")
             values = request.form.to_dict()
             try:
-                data = CorrectionForm().load(values)
+                filed = corrections.new_request(entity, fact, **CorrectionForm().load(values))
             except ValidationError as exc:
                 errors = {name: messages[0] for name, messages in exc.normalized_messages().items()}
-            else:
-                # The claim and correction are published: numbers of people in them are masked.
-                filed = corrections.file(db_session, entity, fact, **{
-                    **data, "claim": mask_personal(data["claim"]), "correction": mask_personal(data["correction"])})
-                ref = filed.ref
         if request.method == "GET" or errors:
             page = render_template("correction_new.html", entity=entity, fact=fact, errors=errors, values=values,
                                    csrf_token=csrf_token(), honeypot=HONEYPOT)
             return page, 422 if errors else 200, {"Cache-Control": "no-store"}
+    ref = correction_queue.file(get_db(), get_spool(), filed, current_app.config["GONGSHI_CORRECTION_LOCK_WAIT"])
     flash(ref, "filed")
     return redirect(url_for("corrections.status", ref=ref), 303)
 
 
 @bp.get("/corrections/<ref>")
 def status(ref: str):
+    if get_spool().waiting(ref.strip().upper()):  # recorded by this very request if the store is free now
+        correction_queue.drain(get_db(), get_spool())
     with get_db().session() as db_session:
-        filed = corrections.by_ref(db_session, ref)
+        filed, waiting = corrections.by_ref(db_session, ref), False
+        if filed is None and (spooled := get_spool().waiting(ref.strip().upper())):
+            filed, waiting = spooled[0], True
+            filed.entity = db_session.get(MarketEntity, filed.entity_id)
         if filed is None:
             abort(404, description=f"没有编号为“{ref[:40]}”的更正申请。")
         fact = corrections.find_fact(db_session, filed.entity, f"{filed.fact_table}:{filed.fact_id}")
     just_filed = filed.ref in get_flashed_messages(category_filter=["filed"])
-    page = render_template("correction_status.html", c=filed, fact=fact, just_filed=just_filed)
-    return page, 200, {"Cache-Control": "no-store"} if just_filed else {}
+    page = render_template("correction_status.html", c=filed, fact=fact, just_filed=just_filed, waiting=waiting)
+    return page, 200, {"Cache-Control": "no-store"} if just_filed or waiting else {}
 
 
 @bp.errorhandler(429)

@@ -20,12 +20,14 @@ from gongshi.store.models import (
     Source,
     utcnow,
 )
+from gongshi.store.vocabulary import mask_personal
 
 # The facts a business can object to, as `fact=<table>:<id>` in the form's URL. A finding's
 # result is part of its inspection: the request names the inspection.
 FACT_MODELS = {"inspection": Inspection, "credit_event": CreditEvent, "market_entity": MarketEntity}
 FACT_RE = re.compile(r"^(inspection|credit_event|market_entity):(\d{1,10})$")
 REF_RE = re.compile(r"^GZ-(\d{4})-(\d{6,10})$")
+QUEUED_REF_RE = re.compile(r"^GZ-\d{4}-Q[0-9A-Z]{10}$")  # given by the spool: store/correction_queue.py
 UNKNOWN_DEPARTMENT = "来源未注明发布部门"
 _FACT_OPTIONS = {"inspection": (joinedload(Inspection.task), selectinload(Inspection.departments))}
 
@@ -75,23 +77,25 @@ def _owner(record) -> tuple[int | None, str | None]:
     return None, record.registration_authority
 
 
-def file(session: Session, entity: MarketEntity, fact: Fact, *, claim: str, correction: str,
-         contact_name: str | None, contact_phone: str | None, contact_email: str | None) -> CorrectionRequest:
-    """Record a request as pending; flushed, so that its reference number is known."""
+def new_request(entity: MarketEntity, fact: Fact, *, claim: str, correction: str, contact_name: str | None,
+                contact_phone: str | None, contact_email: str | None) -> CorrectionRequest:
+    """A pending request, not yet recorded. The claim and correction will be published: numbers,
+    e-mail addresses and WeChat ids of people in them are masked here, on every path to the store."""
     now = utcnow()
-    request = CorrectionRequest(
+    return CorrectionRequest(
         entity_id=entity.id, fact_table=fact.table, fact_id=fact.record.id, department_id=fact.department_id,
-        department_name=fact.department_name, claim=claim, correction=correction, contact_name=contact_name,
-        contact_phone=contact_phone, contact_email=contact_email, status=CORRECTION_PENDING,
-        created_at=now, updated_at=now)
-    session.add(request)
-    session.flush()
-    return request
+        department_name=fact.department_name, claim=mask_personal(claim), correction=mask_personal(correction),
+        contact_name=contact_name, contact_phone=contact_phone, contact_email=contact_email,
+        status=CORRECTION_PENDING, text_published=False, created_at=now, updated_at=now)
 
 
 def by_ref(session: Session, ref: str) -> CorrectionRequest | None:
     """A request by its reference number (the year must match too: GZ-2026-000001 only)."""
-    match = REF_RE.match(ref.strip().upper())
+    ref = ref.strip().upper()
+    if QUEUED_REF_RE.match(ref):
+        return session.scalar(select(CorrectionRequest).where(CorrectionRequest.queued_ref == ref)
+                              .options(joinedload(CorrectionRequest.entity)))
+    match = REF_RE.match(ref)
     if match is None:
         return None
     request = session.get(CorrectionRequest, int(match.group(2)), options=(joinedload(CorrectionRequest.entity),))

@@ -12,6 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Seconds a write waits for another writer's lock, unless its session asks for less (lock_wait).
+LOCK_WAIT = 30.0
 
 
 class DriverMissing(RuntimeError):
@@ -19,12 +21,16 @@ class DriverMissing(RuntimeError):
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for SQLite or PostgreSQL; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An engine for SQLite or PostgreSQL; SQLite gets WAL, foreign keys and a busy timeout.
+    A transaction begun with the execution option `lock_wait` (seconds) waits at most that long
+    for another writer's lock, then fails with OperationalError: SQLite's busy timeout, set on
+    the connection only when it changes; PostgreSQL's lock_timeout, for that transaction."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": LOCK_WAIT})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_connect(dbapi_conn, _record):
+        def _sqlite_connect(dbapi_conn, record):
+            record.info["lock_wait"] = LOCK_WAIT
             # pysqlite's own transaction handling breaks SAVEPOINT and transactional DDL:
             # turn it off and let SQLAlchemy emit BEGIN (the SQLAlchemy documentation's recipe).
             dbapi_conn.isolation_level = None
@@ -36,16 +42,27 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
+            wait, pooled = conn.get_execution_options().get("lock_wait", LOCK_WAIT), conn.connection
+            if pooled.info.get("lock_wait") != wait:
+                pooled.dbapi_connection.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+                pooled.info["lock_wait"] = wait
             conn.exec_driver_sql("BEGIN")
 
         return engine
     try:
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
     except ModuleNotFoundError as exc:  # the PostgreSQL driver is an optional extra
         raise DriverMissing(f"数据库地址 {make_url(url).render_as_string()} 需要驱动 {exc.name}，但未安装。"
                             "PostgreSQL 请安装 pip install 'gongshi[postgres]'，并使用 postgresql+psycopg:// 地址"
                             f" / the database driver {exc.name} is not installed: pip install 'gongshi[postgres]'"
                             " and use a postgresql+psycopg:// URL") from exc
+
+    @event.listens_for(engine, "begin")
+    def _postgresql_begin(conn):
+        if (wait := conn.get_execution_options().get("lock_wait")) is not None:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {max(int(wait * 1000), 1)}")  # 0 would mean none
+
+    return engine
 
 
 def alembic_config(url: str) -> Config:
@@ -71,9 +88,12 @@ class Database:
         return cls(str(connection.engine.url), connection.engine, sessions)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on any error."""
+    def session(self, lock_wait: float | None = None) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error; with `lock_wait`, its
+        writes wait at most that many seconds for another writer (see make_engine)."""
         with self.sessionmaker() as session, session.begin():
+            if lock_wait is not None:
+                session.connection(execution_options={"lock_wait": lock_wait})
             yield session
 
     def upgrade(self) -> None:

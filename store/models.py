@@ -691,14 +691,17 @@ class CorrectionRequest(Base):
     text_published: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The reference number given when the store was busy and the request waited in the spool
+    # (store/correction_queue.py); it stays the request's number once recorded.
+    queued_ref: Mapped[str | None] = mapped_column(String(32), unique=True)
 
     entity: Mapped[MarketEntity] = relationship()
 
     @property
     def ref(self) -> str:
         """The public reference number, e.g. GZ-2026-000123: derived from the id and the year
-        filed (in Beijing time), both of which never change."""
-        return f"GZ-{local(self.created_at).year}-{self.id:06d}"
+        filed (in Beijing time), both of which never change; or the spool's, e.g. GZ-2026-Q7K3M9P2XD."""
+        return self.queued_ref or f"GZ-{local(self.created_at).year}-{self.id:06d}"
 
     @property
     def pending(self) -> bool:
