@@ -124,7 +124,7 @@ class Row:
         return {"uscc": uscc, "reg_no": None if uscc else reg_no, "name": self.text("name")}
 
 
-@lru_cache(maxsize=1 << 16, typed=True)  # authorities, tasks, items and results repeat over a file's rows
+@lru_cache(maxsize=8192, typed=True)  # authorities, tasks, items and results repeat over a file's rows
 def _published_text(raw: object) -> str | None:
     return mask_personal(v.clean_text(raw))
 

@@ -42,7 +42,7 @@ def clean_text(value: object) -> str | None:
     return _clean_str(str(value))
 
 
-@lru_cache(maxsize=1 << 16)  # authorities, tasks, items, results and dates repeat over a file's rows
+@lru_cache(maxsize=8192)  # authorities, tasks, items, results and dates repeat over a file's rows
 def _clean_str(value: str) -> str | None:
     return _SPACES.sub(" ", _INVISIBLE.sub("", value)).strip() or None
 
@@ -55,7 +55,7 @@ _USCC_VALUES = {c: i for i, c in enumerate(USCC_CHARACTERS)}
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]  # GB 32100-2015: 3^i mod 31
 
 
-@lru_cache(maxsize=1 << 16)  # per-item files repeat each USCC once per checked item
+@lru_cache(maxsize=8192)  # per-item files repeat each USCC on adjacent rows, once per checked item
 def normalise_uscc(value: str) -> str:
     """The 18-character USCC (统一社会信用代码, GB 32100-2015) in canonical form, or ValueProblem.
 
