@@ -518,7 +518,7 @@ class StagedInspections:
         # "": SQLite's private temporary database, on disk (beyond a bounded cache) and deleted on
         # close; a scratch file needs no journal.
         self._db = sqlite3.connect("")
-        self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA cache_size=-32768;"
+        self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA cache_size=-16384;"
                                "CREATE TABLE staged (key TEXT, row INTEGER, record BLOB)")
         for batch in batched(records):
             self._db.executemany("INSERT INTO staged VALUES (?, ?, ?)",
