@@ -14,7 +14,7 @@ from flask import Blueprint, Response, redirect, request
 
 from gongshi.api.context import external_url, get_db
 from gongshi.api.datasets import DATASETS, FORMATS, TITLES, meaning
-from gongshi.api.endpoint import resolve_department
+from gongshi.api.endpoint import resolve_names
 from gongshi.api.files import send_built
 from gongshi.api.problems import ApiError
 from gongshi.api.schemas import DownloadArgs, load_args
@@ -48,7 +48,7 @@ def download(dataset: str, fmt: str):
     args = load_args(DownloadArgs(), request.args.to_dict())
     asked = args.get("department")
     with get_db().session() as session:
-        resolve_department(session, args)  # a name becomes its id
+        resolve_names(session, args)  # a name becomes its id
         unknown = asked is not None and queries.department(session, args["department"]) is None
     if unknown:  # one file per department that exists, not per name or number asked
         raise ApiError(404, f"没有名为或编号为 {asked} 的部门（见 /api/v1/departments）")

@@ -57,7 +57,7 @@ class Api:
                 params = _parse(args)
                 _check_path(path)
                 with get_db().session() as session:
-                    resolve_department(session, params)
+                    resolve_names(session, params)
                     result = fn(session, params, **path)
                     if not many:
                         body = _dump(session, result, schema)
@@ -83,14 +83,16 @@ def _parse(args: type[Args] | None) -> dict:
     return load_args(args(), request.args.to_dict())
 
 
-NO_DEPARTMENT = 0  # no department has it: an unknown name finds nothing, as an unknown number does
+NOTHING = 0  # no department or office has it: an unknown name finds nothing, as an unknown number does
+FINDERS = {"department": queries.department_id, "office": queries.office_id}
 
 
-def resolve_department(session, params: dict) -> None:
-    """`department` names a department by its number or by name (全称、简称或其他写法)."""
-    if "department" in params:
-        found = queries.department_id(session, params["department"])
-        params["department"] = NO_DEPARTMENT if found is None else found
+def resolve_names(session, params: dict) -> None:
+    """`department` and `office` name one by its number or by its name (全称、简称或其他写法)."""
+    for name, find in FINDERS.items():
+        if name in params:
+            found = find(session, params[name])
+            params[name] = NOTHING if found is None else found
 
 
 def _check_path(path: dict) -> None:

@@ -469,13 +469,17 @@ def year_arg(description: str = "年度") -> fields.Integer:
     return arg_int(description, 1990, 2100)
 
 
-def department_arg(description: str = "部门") -> fields.String:
-    """A department by number or by name; api.endpoint.resolve_department looks it up."""
+def _number_or_name(what: str, description: str) -> fields.String:
+    """A department or an office by number or by name; api.endpoint.resolve_names looks it up."""
     return fields.String(validate=[validate.Length(max=64, error="不能超过 64 个字符"),
                                    validate.Regexp(r"^(?:0*[1-9]\d{0,9}|(?![-+]?\d+$)[^\x00]+)$",
-                                                   error="应为部门编号（1 起的整数）或部门名称")],
-                         metadata=_meta(description + "：编号或名称（全称、简称均可），如 7 或 市场监督管理局；"
-                                        "见 /api/v1/departments；没有这个部门时结果为空"))
+                                                   error=f"应为{what}编号（1 起的整数）或{what}名称")],
+                         metadata=_meta(description))
+
+
+def department_arg(description: str = "部门") -> fields.String:
+    return _number_or_name("部门", description + "：编号或名称（全称、简称均可），如 7 或 市场监督管理局；"
+                           "见 /api/v1/departments；没有这个部门时结果为空")
 
 
 class ListArgs(Args):
@@ -581,8 +585,9 @@ def region_arg() -> fields.String:
                          metadata=_meta("行政区划代码：该地及其下级地区（市含所辖县区）；没有数据时为空列表"))
 
 
-def office_arg() -> fields.Integer:
-    return arg_int("机关编号（见 /api/v1/offices）", 1, MAX_ID)
+def office_arg(description: str = "机关") -> fields.String:
+    return _number_or_name("机关", description + "：编号或名称，如 12 或 如皋市市场监督管理局（也可写 如皋市市场监管局）；"
+                           "见 /api/v1/offices；没有这个机关时结果为空")
 
 
 class CoverageArgs(Args):
@@ -695,8 +700,11 @@ class DrawAuditRowSchema(Out):
     department = department_field("department_id", "部门")
     region = Computed(RegionSchema, _region, allow_none=True, metadata=_meta("机关所在地区"))
     year = fields.Integer(attribute="office.year", required=True, metadata=_meta("年度"))
+    scope = fields.String(attribute="office.scope_label", required=True, metadata=_meta(
+        "抽查对象范围中的市场主体类型，如 个体工商户、企业、农民专业合作社；未限定类型时为 全部市场主体。"
+        "同一机关同一年度按范围分别审计，每个范围与该范围的名录库户数比较"))
     office_population = fields.Integer(attribute="office.population", required=True,
-                                       metadata=_meta("机关辖区名录库中年初已登记的市场主体户数"))
+                                       metadata=_meta("机关辖区名录库中年初已登记、属于抽查对象范围的市场主体户数"))
     office_selected = fields.Integer(attribute="office.selected", required=True,
                                      metadata=_meta("其中被该机关不定向抽查任务抽中的户数"))
     dimension = fields.String(attribute="test.dimension", required=True, metadata=_meta(
@@ -719,7 +727,7 @@ class DrawAuditRowSchema(Out):
 
 class DrawAuditArgs(Args):
     year = year_arg()
-    office = arg_int("机关编号（条目的 office_id）", 1, MAX_ID)
+    office = office_arg("机关（条目的 office_id 或机关名称）")
     department = department_arg("机关的部门编号（见 /api/v1/departments）")
     region = arg_str("机关所在地区的行政区划代码（六位）", max_length=6)
 

@@ -6,22 +6,25 @@ import re
 from flask import Blueprint, abort, render_template, request
 
 from gongshi.api.context import computed_once, get_db
+from gongshi.portal.offices import office_arg
 from gongshi.portal.web import csv_response, int_arg
 from gongshi.store import draw_audit
 
 bp = Blueprint("audit", __name__)
-CSV_HEADER = ["机关", "年度", "名录库户数", "抽中户数", "分组依据", "组别", "户数", "实际抽中", "预期抽中", "实际/预期",
+CSV_HEADER = ["机关", "年度", "名录库户数", "抽中户数", "抽查对象", "分组依据", "组别", "户数", "实际抽中", "预期抽中", "实际/预期",
               "p 值", "q 值（BH 校正）", "结论", "说明"]
 
 
 def _selected():
-    """The audit and the office-years the query asks for: ?year=&office=&department=&region=."""
+    """The audit and the office-years the query asks for: ?year=&office=&department=&region= (an office
+    by number or by name)."""
     region = request.args.get("region", "").strip() or None
     if region is not None and not re.fullmatch(r"\d{6}", region):
         abort(400, description=f"参数 region 应为六位行政区划代码，收到“{region[:20]}”")
     with get_db().session() as session:
         audit = computed_once(session, "draw-audit", draw_audit.compute)
-    offices = draw_audit.select_offices(audit, int_arg("year", low=1990, high=2100), int_arg("office", high=2**31 - 1),
+        office = office_arg(session)
+    offices = draw_audit.select_offices(audit, int_arg("year", low=1990, high=2100), office,
                                         int_arg("department", high=2**31 - 1), region)
     return audit, offices
 
@@ -44,7 +47,8 @@ def page():
 @bp.get("/stats/draw-audit.csv")
 def csv():
     _, offices = _selected()
-    rows = [[i.office.office, i.office.year, i.office.population, i.office.selected, i.test.dimension_label,
+    rows = [[i.office.office, i.office.year, i.office.population, i.office.selected, i.office.scope_label,
+             i.test.dimension_label,
              i.test.group, i.test.population, i.test.observed, round(i.test.expected, 2),
              None if i.test.ratio is None else round(i.test.ratio, 2), i.test.p, i.test.q, verdict(i.test), i.finding]
             for i in draw_audit.items(offices)]

@@ -1,5 +1,11 @@
-"""Atom feeds of new and corrected inspection results: site-wide, per entity and per department,
-announced on the matching pages with <link rel="alternate">.
+"""Atom feeds of new and corrected inspection results: site-wide, per entity, per department, per
+office and per region, announced on the matching pages with <link rel="alternate">.
+
+An office's feed holds the results it carried out: as the office that did the inspection for the
+lead kind, or as any authority (抽查机关) the result names, so a joint inspection is in each
+partner's feed. A region's feed holds the results carried out by its offices and those of every
+region below it (a city with its counties), as the region's statistics count them: a reader of
+如皋市 follows what 如皋's offices inspected, wherever the task was planned.
 
 An entry's id is a tag: URI made from the result's natural key (the task and the entity, as
 published), so a corrected result updates its entry in a reader instead of adding one."""
@@ -13,8 +19,10 @@ from flask import Blueprint, Response, abort, request, url_for
 
 from gongshi.api.context import get_db
 from gongshi.portal.departments import department_or_404
+from gongshi.portal.offices import office_or_404, region_or_404
 from gongshi.portal.web import cn_date, site_url
 from gongshi.store import pages
+from gongshi.store.offices import jurisdiction
 
 bp = Blueprint("feeds", __name__)
 
@@ -87,3 +95,20 @@ def department(department_id: int):
         items = pages.feed_items(session, department_id=department_id, limit=ENTRIES)
     return _feed(f"department/{department_id}", f"{dept.name}的抽查结果",
                  url_for("departments.department", department_id=department_id), items)
+
+
+@bp.get("/offices/<int:office_id>/feed.atom")
+def office(office_id: int):
+    with get_db().session() as session:
+        found = office_or_404(session, office_id)
+        items = pages.feed_items(session, offices=[office_id], limit=ENTRIES)
+    return _feed(f"office/{office_id}", f"{found.name}的抽查结果", url_for("offices.office", office_id=office_id),
+                 items)
+
+
+@bp.get("/regions/<code>/feed.atom")
+def region(code: str):
+    with get_db().session() as session:
+        found = region_or_404(session, code)[0]
+        items = pages.feed_items(session, offices=pages.region_offices(jurisdiction(session, code)), limit=ENTRIES)
+    return _feed(f"region/{code}", f"{found.full_name}各机关的抽查结果", url_for("offices.region", code=code), items)

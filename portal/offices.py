@@ -5,13 +5,13 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 
-from gongshi.api.context import get_db
+from gongshi.api.context import computed_once, get_db
 from gongshi.api.datasets import TITLES
 from gongshi.portal import charts
 from gongshi.portal.web import choice_arg, csv_response, int_arg
-from gongshi.store import pages, stats
+from gongshi.store import draw_audit, pages, queries, stats
 
 bp = Blueprint("offices", __name__)
 
@@ -37,7 +37,7 @@ def departments():
 def office(office_id: int):
     with get_db().session() as session:
         found = office_or_404(session, office_id)
-        years = sorted(stats.coverage(session, office_id=office_id), key=lambda r: r.year)
+        years = sorted(stats.coverage(session, offices={office_id: found}), key=lambda r: r.year)
         city = _city_of(found)
         latest = years[-1].year if years else None
         peers = stats.coverage(session, year=latest, department_id=found.department_id, region=city) \
@@ -45,9 +45,12 @@ def office(office_id: int):
         tasks = stats.planned_vs_actual(session, office_id=office_id)
         plans = pages.office_plans(session, office_id)
         inspections = pages.office_inspections(session, office_id, limit=20)
+        audit = computed_once(session, "draw-audit", draw_audit.compute)
+    audited = draw_audit.select_offices(audit, office_id=office_id)
     return render_template("office.html", office=found, years=years, peers=peers, city=city, latest=latest,
                            tasks=tasks, plans=plans, inspections=inspections, target=stats.JOINT_TARGET,
-                           charts=_year_charts(years))
+                           charts=_year_charts(years), audit=audit, audited=audited,
+                           findings=[i for i in draw_audit.items(audited) if i.test.flagged])
 
 
 @bp.get("/offices/<int:office_id>.csv")
@@ -62,7 +65,7 @@ def office_csv(office_id: int):
 def region(code: str):
     sort = choice_arg("sort", SORTS) or "inspections"
     with get_db().session() as session:
-        found = _region_or_404(session, code)
+        found = region_or_404(session, code)
         years = pages.stat_years(session)
         year = int_arg("year", years[0] if years else None, low=1990, high=2100)
         rows = stats.coverage(session, year=year, region=code) if year else []
@@ -81,20 +84,31 @@ def region(code: str):
 @bp.get("/regions/<code>.csv")
 def region_csv(code: str):
     with get_db().session() as session:
-        found = _region_or_404(session, code)
+        found = region_or_404(session, code)
         year = int_arg("year", low=1990, high=2100)
         rows = stats.coverage(session, year=year, region=code)
     return _coverage_csv(f"{found[0].full_name}-各机关统计{year or ''}.csv", rows)
 
 
+def office_arg(session) -> int | None:
+    """The office ?office= names, by number or by name (如皋市市场监督管理局, 如皋市市场监管局);
+    None when not asked, 0 (no office's) when none is known so: nothing is found."""
+    asked = request.args.get("office", "").strip()
+    if not asked:
+        return None
+    if len(asked) > 64 or "\x00" in asked:
+        abort(400, description="参数 office 应为机关编号或不超过 64 个字的机关名称")
+    return queries.office_id(session, asked) or 0
+
+
 def office_or_404(session, office_id: int) -> stats.OfficeRow:
     found = stats.office_rows(session, office_id=office_id).get(office_id) if office_id < 2**31 else None
     if found is None:
-        abort(404, description=f"没有编号为 {office_id} 的机关。")
+        abort(404, description=f"没有编号为 {office_id} 的机关。" if office_id else "没有这个名称的机关。")
     return found
 
 
-def _region_or_404(session, code: str):
+def region_or_404(session, code: str):
     found = pages.region(session, code) if code.isdigit() and len(code) == 6 else None
     if found is None:
         abort(404, description=f"没有代码为 {code[:12]} 的行政区划。")

@@ -11,7 +11,7 @@ from gongshi.api.datasets import FORMATS
 from gongshi.api.files import send_built
 from gongshi.portal import annex3_xlsx, charts
 from gongshi.portal.assets import IMMUTABLE_MAX_AGE
-from gongshi.portal.offices import office_or_404
+from gongshi.portal.offices import office_arg, office_or_404
 from gongshi.portal.web import choice_arg, int_arg, page_arg
 from gongshi.store import pages, queries, standing, stats
 
@@ -83,8 +83,8 @@ def statistics():
 
 
 def _office_arg(session) -> stats.OfficeRow | None:
-    """The filing office (填报单位) of 附件3 named by ?office=, or None for every office."""
-    office_id = int_arg("office", high=2**31 - 1)
+    """The filing office (填报单位) of 附件3 named by ?office= (number or name), or None for every office."""
+    office_id = office_arg(session)
     return None if office_id is None else office_or_404(session, office_id)
 
 

@@ -59,7 +59,7 @@ def int_arg(name: str, default: int | None = None, *, low: int = 1, high: int = 
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         abort(400, description=f"参数 {name} 应为 {low} 至 {high} 之间的整数，收到“{raw[:40]}”")
     return int(raw)
 

@@ -9,12 +9,17 @@ not published are left out too.
 - Office (机关): the office that carried the inspection out for the lead department (a county
   office under a city's task), e.g. 崇川区市场监督管理局 in 320602. An office the ingest could not
   place in a region has no known population: only its repeats are counted.
-- Population of an office and year: the directory's entities in the office's region (a county
-  office: that county; a city office: its counties) registered before 1 January of the year
-  (an entity registered during the year could not have been drawn all year). Inspected entities
-  outside it are counted and left out of the tests.
-- Selected: the population's entities inspected under the office's 不定向 tasks of that year
-  (once, however many tasks drew them).
+- Scope (抽查对象范围): a 不定向 task draws from the kinds of entity its 抽查对象范围 names
+  (企业, 个体工商户, 农民专业合作社: "全市个体工商户", "辖区内企业、农民专业合作社"), or from
+  every entity when it names none of them ("各类市场主体"). An office's draws are audited per
+  year and scope, each against its own population: a task of 个体工商户 only is not a bias
+  against 企业.
+- Population of an office, year and scope: the directory's entities of the scope's kinds in the
+  office's region (a county office: that county; a city office: its counties) registered before
+  1 January of the year (an entity registered during the year could not have been drawn all
+  year). Inspected entities outside it are counted and left out of the tests.
+- Selected: the population's entities inspected under the office's 不定向 tasks of that year and
+  scope (once, however many tasks drew them).
 - Groups: entity type (企业 / 个体工商户 / 农民专业合作社), county (city offices), years since
   registration, industry (行业, where published), and whether the office drew the entity the year
   before. If the draw is random, each group's rate is the office's overall rate; given how many
@@ -29,18 +34,26 @@ not published are left out too.
   (binomial test).
 - Benjamini–Hochberg across every test of the whole audit (all offices and years, whatever the
   filters, so that a figure does not change with the page's filters); flagged when q < FLAG_Q.
+
+How it is computed: the database counts entities per cell (GROUP BY office × year × scope × the
+entity's region, registration year, type and industry) over the directory and the inspections,
+in five queries whatever the store's size; Python then only adds up cells, so time and memory
+grow with the number of cells (thousands), not of entities (millions).
 """
 from __future__ import annotations
 
 import math
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import reduce
 
-from sqlalchemy import func, select
+from sqlalchemy import case, distinct, extract, func, select
 from sqlalchemy.orm import Session
 
-from gongshi.store.models import Inspection, MarketEntity, Office, Region, StatEntity, Task
+from gongshi.store.models import Inspection, MarketEntity, Office, StatEntity, Task
+from gongshi.store.offices import region_tree
 
 MIN_EXPECTED = 5
 FLAG_Q = 0.01
@@ -50,6 +63,9 @@ DIMENSIONS = {"entity_type": "市场主体类型", "region": "所在地区", "ag
 # was registered in an earlier year).
 AGE_BANDS = ((1, "上一年登记"), (3, "登记2–3年"), (5, "登记4–5年"), (10, "登记6–10年"), (None, "登记10年以上"))
 UNKNOWN = "未公布"
+# The kinds of market entity the regime names, and the word that names each in a 抽查对象范围.
+KIND_WORDS = (("企业", "企业"), ("个体工商户", "个体"), ("农民专业合作社", "合作社"))
+EVERY_KIND = "全部市场主体"
 
 
 @dataclass
@@ -90,6 +106,7 @@ class OfficeYear:
     region_code: str | None  # None: an office the ingest could not place
     year: int
     office: str = ""  # its name, e.g. 崇川区市场监督管理局
+    scope: int = 0  # the kinds its tasks' 抽查对象范围 name, as bits of KIND_WORDS (0: every kind)
     tasks: int = 0
     population: int = 0
     selected: int = 0
@@ -102,6 +119,11 @@ class OfficeYear:
     @property
     def rate(self) -> float | None:
         return self.selected / self.population if self.population else None
+
+    @property
+    def scope_label(self) -> str:
+        """企业、农民专业合作社, 个体工商户 or 全部市场主体."""
+        return "、".join(scope_kinds(self.scope) or (EVERY_KIND,))
 
 
 @dataclass
@@ -119,11 +141,13 @@ class Audit:
 
 
 @dataclass(frozen=True)
-class _Entity:
+class _Cell:
+    """Entities alike in all the audit looks at: region, year registered, kind and industry."""
+
     region: str | None
+    registered: int | None  # year
     kind: str
     industry: str | None
-    registered: int | None  # year
 
 
 def entity_kind(entity_type: str | None) -> str:
@@ -135,33 +159,106 @@ def entity_kind(entity_type: str | None) -> str:
     return "农民专业合作社" if "合作社" in entity_type else "企业"
 
 
-def _draws(session: Session) -> tuple[dict[tuple, dict[int, set[int]]], int]:
-    """(office, year) → task id → entity ids, for 不定向 tasks."""
+def scope_kinds(bits: int) -> tuple[str, ...] | None:
+    """The kinds a scope names; None when it names none (every kind)."""
+    return tuple(kind for n, (kind, _) in enumerate(KIND_WORDS) if bits >> n & 1) or None
+
+
+def _scope_bits():
+    """SQL: the kinds a task's 抽查对象范围 names, as bits of KIND_WORDS (0: none)."""
+    return reduce(operator.add, (case((Task.object_scope.contains(word), 1 << n), else_=0)
+                                 for n, (_, word) in enumerate(KIND_WORDS))).label("scope")
+
+
+_REGISTERED = extract("year", MarketEntity.established_on).label("registered")
+_ENTITY = (MarketEntity.region_code, _REGISTERED, MarketEntity.entity_type, MarketEntity.industry)
+_AUDITED = (Task.task_type == "不定向", Task.year.is_not(None), Inspection.lead_office_id.is_not(None))
+
+
+def _cell(region, registered, entity_type, industry) -> _Cell:
+    return _Cell(region, registered, entity_kind(entity_type), industry)
+
+
+def _directory(session: Session) -> Counter[_Cell]:
+    """The directory's entities per cell."""
+    rows = session.execute(select(*_ENTITY, func.count())
+                           .join(StatEntity, StatEntity.entity_id == MarketEntity.id).where(StatEntity.in_directory)
+                           .group_by(*_ENTITY))
+    cells: Counter[_Cell] = Counter()
+    for *entity, n in rows:
+        cells[_cell(*entity)] += n
+    return cells
+
+
+@dataclass
+class _Draws:
+    """What one office drew in one year and scope: distinct entities, and those of the directory
+    per cell (all of them, however many tasks drew them; drawn by two or more tasks; drawn by the
+    office the year before too; drawn for the last time), and each task's directory entities per
+    cell."""
+
+    entities: int = 0
+    repeated: int = 0
+    again: int = 0
+    drawn: Counter = field(default_factory=Counter)
+    multi: Counter = field(default_factory=Counter)
+    before: Counter = field(default_factory=Counter)
+    last: Counter = field(default_factory=Counter)
+    tasks: dict[int, Counter] = field(default_factory=lambda: defaultdict(Counter))
+
+
+def _drawn():
+    """Per office, year, scope and entity: how many of the office's 不定向 tasks drew it, and the
+    last year the office drew it in that scope."""
+    scope = _scope_bits()
+    drawn = (select(Inspection.lead_office_id.label("office_id"), Task.year.label("year"), scope,
+                    Inspection.entity_id.label("entity_id"), func.count(distinct(Inspection.task_id)).label("tasks"))
+             .join(Task, Task.id == Inspection.task_id).where(*_AUDITED)
+             .group_by(Inspection.lead_office_id, Task.year, scope, Inspection.entity_id)).subquery()
+    last = func.max(drawn.c.year).over(partition_by=(drawn.c.office_id, drawn.c.scope, drawn.c.entity_id))
+    return select(*drawn.c, last.label("last")).cte("drawn")
+
+
+def _in_directory():
+    return func.coalesce(StatEntity.in_directory, False).label("listed")
+
+
+def _draws(session: Session, drawn) -> dict[tuple[int, int, int], _Draws]:
+    """(office, year, scope) → its draws, in two queries."""
+    cur, prev = drawn.alias("cur"), drawn.alias("prev")
+    in_directory = _in_directory()
+    key = (cur.c.office_id, cur.c.year, cur.c.scope)
     rows = session.execute(
-        select(Inspection.lead_office_id, Task.year, Task.id, Inspection.entity_id)
-        .join(Task, Task.id == Inspection.task_id)
-        .where(Task.task_type == "不定向", Task.year.is_not(None), Inspection.lead_office_id.is_not(None)))
-    draws: dict[tuple, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-    for office_id, year, task_id, entity_id in rows:
-        draws[(office_id, year)][task_id].add(entity_id)
-    untyped = session.scalar(select(func.count()).select_from(Task).where(Task.task_type.is_(None))) or 0
-    return draws, untyped
-
-
-Directory = dict[str, dict[int, _Entity]]  # region code → entity id → entity
-
-
-def _directory(session: Session) -> Directory:
-    """The directory's entities by region, so that a county office reads only its county's."""
-    rows = session.execute(
-        select(MarketEntity.id, MarketEntity.region_code, MarketEntity.entity_type, MarketEntity.industry,
-               MarketEntity.established_on)
-        .join(StatEntity, StatEntity.entity_id == MarketEntity.id).where(StatEntity.in_directory))
-    directory: Directory = defaultdict(dict)
-    for id_, region, kind, industry, established in rows:
-        directory[region or ""][id_] = _Entity(region, entity_kind(kind), industry,
-                                               established.year if established else None)
-    return directory
+        select(*key, in_directory, *_ENTITY, func.count(), func.sum(case((cur.c.tasks >= 2, 1), else_=0)),
+               func.count(prev.c.entity_id), func.sum(case((cur.c.year == cur.c.last, 1), else_=0)))
+        .select_from(cur)
+        .outerjoin(prev, (prev.c.office_id == cur.c.office_id) & (prev.c.scope == cur.c.scope)
+                   & (prev.c.year == cur.c.year - 1) & (prev.c.entity_id == cur.c.entity_id))
+        .join(MarketEntity, MarketEntity.id == cur.c.entity_id)
+        .outerjoin(StatEntity, StatEntity.entity_id == cur.c.entity_id)
+        .group_by(*key, in_directory, *_ENTITY))
+    draws: dict[tuple, _Draws] = defaultdict(_Draws)
+    for office_id, year, scope, listed, region, registered, entity_type, industry, n, multi, again, last in rows:
+        d = draws[(office_id, year, scope)]
+        d.entities, d.repeated, d.again = d.entities + n, d.repeated + multi, d.again + again
+        if listed:
+            cell = _cell(region, registered, entity_type, industry)
+            d.drawn[cell] += n
+            d.multi[cell] += multi
+            d.before[cell] += again
+            d.last[cell] += last
+    scope = _scope_bits()
+    in_directory = _in_directory()
+    for office_id, year, scope_, task_id, listed, *entity, n in session.execute(
+            select(Inspection.lead_office_id, Task.year, scope, Task.id, in_directory, *_ENTITY,
+                   func.count(distinct(Inspection.entity_id)))
+            .join(Task, Task.id == Inspection.task_id).join(MarketEntity, MarketEntity.id == Inspection.entity_id)
+            .outerjoin(StatEntity, StatEntity.entity_id == Inspection.entity_id).where(*_AUDITED)
+            .group_by(Inspection.lead_office_id, Task.year, scope, Task.id, in_directory, *_ENTITY)):
+        members = draws[(office_id, year, scope_)].tasks[task_id]
+        if listed:
+            members[_cell(*entity)] += n
+    return draws
 
 
 def _prefix(region_code: str | None) -> str:
@@ -183,71 +280,68 @@ def _age_band(year: int, registered: int | None) -> str:
 
 
 def compute(session: Session) -> Audit:
-    """The whole audit, every office and year (filter with `select_offices`)."""
-    draws, untyped = _draws(session)
+    """The whole audit, every office, year and scope (filter with `select_offices`)."""
+    drawn = _drawn()
+    draws = _draws(session, drawn)
     directory = _directory(session)
+    untyped = session.scalar(select(func.count()).select_from(Task).where(Task.task_type.is_(None))) or 0
     known = {o.id: o for o in session.scalars(select(Office).where(Office.id.in_({k[0] for k in draws})))}
-    regions = dict(session.execute(select(Region.code, Region.name)).all())
+    regions = {code: name for code, (name, _) in region_tree(session).items()}
     offices = []
-    for (office_id, year), tasks in sorted(draws.items(), key=lambda kv: (known[kv[0][0]].name, kv[0][1])):
+    for (office_id, year, scope), d in sorted(draws.items(), key=lambda kv: (known[kv[0][0]].name, kv[0][1:])):
         office = known[office_id]
-        o = OfficeYear(office_id, office.department_id, office.region_code, year, office.name, tasks=len(tasks))
-        last_year = draws.get((office_id, year - 1), {})
-        _repeats(o, tasks, last_year)
+        o = OfficeYear(office_id, office.department_id, office.region_code, year, office.name, scope, tasks=len(d.tasks),
+                       repeated_same_year=d.repeated, repeated_from_last_year=d.again)
         offices.append(o)
         if directory and office.region_code:
-            _office_year(o, tasks, last_year, directory, regions)
+            _office_year(o, d, draws.get((office_id, year - 1, scope)), directory, regions)
     if directory:
-        for office_years in _by_office(offices).values():
-            _never_drawn(office_years, draws, directory)
+        for (office_id, scope), office_years in _by_office(offices).items():
+            _never_drawn(office_years, [draws[(office_id, o.year, scope)] for o in office_years], directory)
     audit = Audit(bool(directory), offices, untyped)
     _benjamini_hochberg(audit.tests)
     return audit
 
 
-def _repeats(o: OfficeYear, tasks: dict[int, set[int]], last_year: dict[int, set[int]]) -> None:
-    counts = Counter(i for members in tasks.values() for i in members)
-    o.repeated_same_year = sum(1 for c in counts.values() if c >= 2)
-    o.repeated_from_last_year = len(counts.keys() & set().union(*last_year.values())) if last_year else 0
+def _population(o: OfficeYear, directory: Counter[_Cell]) -> dict[_Cell, int]:
+    prefix, kinds = _prefix(o.region_code), scope_kinds(o.scope)
+    return {c: n for c, n in directory.items()
+            if (c.region or "").startswith(prefix) and (c.registered is None or c.registered < o.year)
+            and (kinds is None or c.kind in kinds)}
 
 
-def _population(o: OfficeYear, directory: Directory) -> dict[int, _Entity]:
-    prefix = _prefix(o.region_code)
-    return {i: e for region, entities in directory.items() if region.startswith(prefix)
-            for i, e in entities.items() if e.registered is None or e.registered < o.year}
-
-
-def _office_year(o: OfficeYear, tasks: dict[int, set[int]], last_year: dict[int, set[int]],
-                 directory: Directory, regions: dict[str, str]) -> None:
+def _office_year(o: OfficeYear, d: _Draws, last_year: _Draws | None, directory: Counter[_Cell],
+                 regions: dict[str, str]) -> None:
     population = _population(o, directory)
-    drawn = set().union(*tasks.values())
-    selected = drawn & population.keys()
-    o.population, o.selected, o.outside = len(population), len(selected), len(drawn - selected)
+    selected = {c: n for c, n in d.drawn.items() if c in population}
+    o.population, o.selected = sum(population.values()), sum(selected.values())
+    o.outside = d.entities - o.selected
     if not population or not selected:
         return
-    before = set().union(*last_year.values()) if last_year else set()
     groupings = {
-        "entity_type": lambda i, e: e.kind,
-        "region": lambda i, e: regions.get(e.region or "", e.region or UNKNOWN),
-        "age": lambda i, e: _age_band(o.year, e.registered),
-        "industry": lambda i, e: e.industry,
-        "repeat_last_year": lambda i, e: "上一年度已被本机关抽中" if i in before else None,
+        "entity_type": lambda c: c.kind,
+        "region": lambda c: regions.get(c.region or "", c.region or UNKNOWN),
+        "age": lambda c: _age_band(o.year, c.registered),
+        "industry": lambda c: c.industry,
     }
     for dimension, group_of in groupings.items():
-        if dimension == "repeat_last_year" and not last_year:
-            continue
         sizes, hits = Counter(), Counter()
-        for i, e in population.items():
-            g = group_of(i, e)
+        for c, n in population.items():
+            g = group_of(c)
             if g is not None:
-                sizes[g] += 1
-                hits[g] += i in selected
-        if len(sizes) < 2 and dimension != "repeat_last_year":
+                sizes[g] += n
+                hits[g] += selected.get(c, 0)
+        if len(sizes) < 2:
             continue  # one group: nothing to compare it with
         for g in sorted(sizes):
             o.tests.append(_group_test(o, dimension, g, sizes[g], hits[g]))
-    if len(tasks) >= 2:
-        o.tests.append(_same_year_repeats(o, tasks, population))
+    if last_year is not None:
+        size = sum(n for c, n in last_year.drawn.items() if c in population)
+        if size:
+            hits = sum(n for c, n in d.before.items() if c in population)
+            o.tests.append(_group_test(o, "repeat_last_year", "上一年度已被本机关抽中", size, hits))
+    if len(d.tasks) >= 2:
+        o.tests.append(_same_year_repeats(o, d, population))
 
 
 # scipy.stats is imported where a test runs: it costs a second of start-up that the web
@@ -267,17 +361,16 @@ def _group_test(o: OfficeYear, dimension: str, group: str, size: int, hits: int)
     return test
 
 
-def _same_year_repeats(o: OfficeYear, tasks: dict[int, set[int]], population: dict[int, _Entity]) -> Test:
+def _same_year_repeats(o: OfficeYear, d: _Draws, population: dict[_Cell, int]) -> Test:
     """Entities drawn by two or more tasks, against independent draws of the same sizes."""
     from scipy.stats import binomtest
 
-    n = len(population)
-    chances = [len(members & population.keys()) / n for members in tasks.values()]
+    n = o.population
+    chances = [sum(m for c, m in members.items() if c in population) / n for members in d.tasks.values()]
     none = math.prod(1 - c for c in chances)
-    once = sum(c * math.prod(1 - d for j, d in enumerate(chances) if j != i) for i, c in enumerate(chances))
+    once = sum(c * math.prod(1 - e for j, e in enumerate(chances) if j != i) for i, c in enumerate(chances))
     twice = max(0.0, 1 - none - once)
-    counts = Counter(i for members in tasks.values() for i in members if i in population)
-    observed = sum(1 for c in counts.values() if c >= 2)
+    observed = sum(m for c, m in d.multi.items() if c in population)
     test = Test(o.office_id, o.year, "repeat_same_year", "被本机关两个以上不定向任务抽中",
                 n, observed, n * twice)
     if test.expected >= MIN_EXPECTED:
@@ -285,29 +378,32 @@ def _same_year_repeats(o: OfficeYear, tasks: dict[int, set[int]], population: di
     return test
 
 
-def _by_office(offices: list[OfficeYear]) -> dict[int, list[OfficeYear]]:
-    out: dict[int, list[OfficeYear]] = defaultdict(list)
+def _by_office(offices: list[OfficeYear]) -> dict[tuple[int, int], list[OfficeYear]]:
+    out: dict[tuple, list[OfficeYear]] = defaultdict(list)
     for o in offices:
-        out[o.office_id].append(o)
+        out[(o.office_id, o.scope)].append(o)
     return out
 
 
-def _never_drawn(office_years: list[OfficeYear], draws: dict, directory: Directory) -> None:
-    """Of the first audited year's population, the share never drawn in any audited year."""
+def _never_drawn(office_years: list[OfficeYear], draws: list[_Draws], directory: Counter[_Cell]) -> None:
+    """Of the first audited year's population, the share never drawn in any audited year (each
+    entity drawn is counted once: in the last year drawn)."""
     from scipy.stats import binomtest
 
     years = [o for o in office_years if o.population]
     if len(years) < 2:
         return
     first, last = years[0], years[-1]
-    cohort = _population(first, directory).keys()
-    ever = set().union(*(m for o in years for m in draws[(o.office_id, o.year)].values()))
-    observed = len(cohort - ever)
+    cohort = _population(first, directory)
+    size = sum(cohort.values())
+    ever = sum(n for o, d in zip(office_years, draws) if o.year >= first.year
+               for c, n in d.last.items() if c in cohort)
+    observed = size - ever
     missed = math.prod(1 - o.selected / o.population for o in years)
-    test = Test(last.office_id, last.year, "never",
-                f"{first.year}–{last.year}年从未被抽中", len(cohort), observed, len(cohort) * missed)
-    if test.expected >= MIN_EXPECTED and len(cohort) - test.expected >= MIN_EXPECTED:
-        test.p = float(binomtest(observed, len(cohort), missed).pvalue)
+    test = Test(last.office_id, last.year, "never", f"{first.year}–{last.year}年从未被抽中", size, observed,
+                size * missed)
+    if test.expected >= MIN_EXPECTED and size - test.expected >= MIN_EXPECTED:
+        test.p = float(binomtest(observed, size, missed).pvalue)
     last.tests.append(test)
 
 

@@ -170,11 +170,21 @@ def jurisdiction(session: Session, code: str) -> set[str]:
     return jurisdictions(session, {code})[code]
 
 
+def region_tree(session: Session) -> dict[str, tuple[str, str | None]]:
+    """Each region's name and parent code, read once per session (a request's): small reference
+    data that several queries of one page need, and that only the reference loader writes."""
+    tree = session.info.get("gongshi.regions")
+    if tree is None:
+        tree = session.info["gongshi.regions"] = {
+            code: (name, parent) for code, name, parent in session.execute(select(Region.code, Region.name,
+                                                                                  Region.parent_code))}
+    return tree
+
+
 def jurisdictions(session: Session, codes: set[str]) -> dict[str, set[str]]:
-    """Each region's code with the codes of every region below it (a city and its counties),
-    in one query: the region table is small reference data."""
+    """Each region's code with the codes of every region below it (a city and its counties)."""
     children: dict[str | None, list[str]] = {}
-    for child, parent in session.execute(select(Region.code, Region.parent_code)):
+    for child, (_, parent) in region_tree(session).items():
         children.setdefault(parent, []).append(child)
     out = {}
     for code in codes:

@@ -18,7 +18,9 @@ from gongshi.store.models import (
     Finding,
     IngestRun,
     Inspection,
+    InspectionDepartment,
     MarketEntity,
+    Office,
     Plan,
     Region,
     Revision,
@@ -224,8 +226,9 @@ class FeedItem:
 
 
 def feed_items(session: Session, entity_id: int | None = None, department_id: int | None = None,
-               limit: int = 50) -> list[FeedItem]:
-    """The results most recently published or corrected, newest first (two queries)."""
+               offices=None, limit: int = 50) -> list[FeedItem]:
+    """The results most recently published or corrected, newest first (two queries). `offices`
+    (ids, or a select of them) keeps the results those offices carried out (`carried_out_by`)."""
     corrected = select(Revision.id).where(Revision.table_name == "inspection",
                                           Revision.record_id == Inspection.id).exists()
     stmt = (select(Inspection, IngestRun.finished_at, corrected)
@@ -236,7 +239,21 @@ def feed_items(session: Session, entity_id: int | None = None, department_id: in
         stmt = stmt.where(Inspection.entity_id == entity_id)
     if department_id is not None:
         stmt = stmt.where(*queries.inspection_filters(department=department_id))
+    if offices is not None:
+        stmt = stmt.where(carried_out_by(offices))
     return [FeedItem(i, at, bool(c)) for i, at, c in session.execute(stmt).unique()]
+
+
+def carried_out_by(offices):
+    """Results these offices carried out: as the office that did it for the lead kind, or as any
+    authority the result names (抽查机关, a joint inspection's partners included)."""
+    named = select(InspectionDepartment.inspection_id).where(InspectionDepartment.office_id.in_(offices))
+    return Inspection.lead_office_id.in_(offices) | Inspection.id.in_(named)
+
+
+def region_offices(codes: set[str]):
+    """The ids of the offices placed in these regions (a select, for `feed_items`)."""
+    return select(Office.id).where(Office.region_code.in_(codes))
 
 
 def task_draws(session: Session, task_no: str) -> list[DrawRecord]:
@@ -263,7 +280,7 @@ def office_inspections(session: Session, office_id: int, limit: int) -> list[Ins
     """The office's latest inspections (the ones it carried out), with entity and task."""
     return list(session.scalars(
         select(Inspection).where(Inspection.lead_office_id == office_id)
-        .options(selectinload(Inspection.entity), selectinload(Inspection.task))
+        .options(joinedload(Inspection.entity), joinedload(Inspection.task))
         .order_by(Inspection.completed_on.desc().nulls_last(), Inspection.id.desc()).limit(limit)))
 
 

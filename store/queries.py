@@ -21,12 +21,14 @@ from gongshi.store.models import (
     Inspection,
     InspectionDepartment,
     MarketEntity,
+    Office,
     Plan,
     Region,
     Source,
     Task,
     TaskDepartment,
 )
+from gongshi.store.offices import NameReader, office_key
 from gongshi.store.vocabulary import fold
 
 
@@ -239,16 +241,43 @@ def plan_by_no(session: Session, plan_no: str) -> Plan | None:
                           .options(selectinload(Plan.tasks).selectinload(Task.departments)))
 
 
+def _is_number(key: str) -> bool:
+    """ASCII digits only: "²" and "３" are digits to str.isdigit, but no number to int()."""
+    return key.isascii() and key.isdigit()
+
+
+def _id(key: str) -> int | None:
+    return int(key) if int(key) <= 2**31 - 1 else None
+
+
 def department_id(session: Session, key: str | int) -> int | None:
     """A department's id from its number, or from its name, short name or another way it is
     written (compared folded: full-width, spaces); None when no department is known so."""
     key = str(key).strip()
-    if key.isdigit():
-        return int(key) if int(key) <= 2**31 - 1 else None
+    if _is_number(key):
+        return _id(key)
     wanted = fold(key)
     names = session.execute(select(Department.id, Department.name, Department.short_name)).all()
     names += session.execute(select(DepartmentAlias.department_id, DepartmentAlias.alias, DepartmentAlias.alias)).all()
     return next((i for i, name, short in names if wanted in (fold(name), fold(short))), None)
+
+
+def office_id(session: Session, key: str | int) -> int | None:
+    """An office's id from its number, or from its name: as the portal writes it
+    (如皋市市场监督管理局), or as a published file might (如皋市市场监管局), read as the ingest
+    reads authority names; None when no office is known so."""
+    key = str(key).strip()
+    if _is_number(key):
+        return _id(key)
+    wanted = fold(key)
+    found = next((i for i, name in session.execute(select(Office.id, Office.name)) if fold(name) == wanted), None)
+    if found is not None:
+        return found
+    reading = NameReader(session).read(key, None)
+    if reading.department_id is None or reading.region_code is None:
+        return None
+    return session.scalar(select(Office.id).where(Office.key == office_key(reading.department_id,
+                                                                           reading.region_code, key)))
 
 
 def department(session: Session, department_id: int) -> Department | None:

@@ -97,11 +97,14 @@ class CoverageRow:
 
 
 def coverage(session: Session, *, year: int | None = None, office_id: int | None = None,
-             department_id: int | None = None, region: str | None = None) -> list[CoverageRow]:
+             department_id: int | None = None, region: str | None = None,
+             offices: dict[int, OfficeRow] | None = None) -> list[CoverageRow]:
     """Per office and year: batches and joint share, inspections, problems, timeliness, the rate
     per 100 directory entities, burden, credit link, cases and fines. `region` keeps the offices
-    of that region and every region below it (a city with its counties). Newest year first."""
-    offices = office_rows(session, office_id=office_id, department_id=department_id, region=region)
+    of that region and every region below it (a city with its counties); `offices`, rows the
+    caller has read already (`office_rows`), replaces the filters. Newest year first."""
+    if offices is None:
+        offices = office_rows(session, office_id=office_id, department_id=department_id, region=region)
     if not offices:
         return []
     g = StatTaskGroup

@@ -3,6 +3,7 @@ draws 个体工商户 at three times the rate is flagged; a fair one is not. Fix
 are the same on every run, so these cannot flake."""
 import csv
 import io
+import re
 
 import pytest
 
@@ -36,7 +37,7 @@ def _audit(client, query=""):
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
-def test_a_planted_bias_is_flagged_with_its_size_and_chance(db, settings, cities):
+def test_a_planted_bias_is_flagged_with_its_size_and_chance(db, settings, cities, query_counter):
     client = _client(db, settings, cities["biased"])
     items = _audit(client, "?year=2024")
     individual = [i for i in items if i["dimension"] == "entity_type" and i["group"] == "个体工商户"]
@@ -49,6 +50,14 @@ def test_a_planted_bias_is_flagged_with_its_size_and_chance(db, settings, cities
     assert one["finding"].startswith("个体工商户被抽中的比例") and "随机抽取出现这种差距的概率低于" in one["finding"]
     office = _audit(client, f"?office={one['office_id']}")
     assert office and {i["office"] for i in office} == {one["office"]}
+    assert _audit(client, f"?office={one['office']}") == office  # by name too
+    assert {i["scope"] for i in items} == {"全部市场主体"}  # the 综合抽查 draw every kind
+
+    query_counter.clear()  # the office page's first view computes the audit, in a few queries
+    page = client.get(f"/offices/{one['office_id']}").get_data(as_text=True)
+    assert len(query_counter) <= 25
+    assert 'id="draw-audit"' in page and one["finding"] in page
+    assert f'href="/stats/draw-audit?office={one["office_id"]}"' in page
 
     text = client.get("/stats/draw-audit").get_data(as_text=True)
     assert "个体工商户被抽中的比例是企业的" in text and "明显偏离随机抽取" in text
@@ -70,6 +79,8 @@ def test_a_fair_draw_flags_nothing_and_small_groups_are_not_tested(db, settings,
     assert all(i["expected"] < 5 for i in small if i["dimension"] == "entity_type")
     text = client.get("/stats/draw-audit").get_data(as_text=True)
     assert "没有发现明显偏离随机抽取的分组" in text and "样本太少" in text and "明显偏离随机抽取</span>" not in text
+    page = client.get(f"/offices/{items[0]['office_id']}").get_data(as_text=True)
+    assert "未发现明显偏离随机的差异" in page and f'href="/stats/draw-audit?office={items[0]["office_id"]}"' in page
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
@@ -78,6 +89,22 @@ def test_without_a_directory_the_page_says_so_and_counts_repeats_only(db, settin
     assert _audit(client) == []
     text = client.get("/stats/draw-audit").get_data(as_text=True)
     assert "尚未导入检查对象名录库" in text and "重复抽中" in text
+    office = re.search(r'href="/stats/draw-audit\?office=(\d+)"', text).group(1)
+    page = client.get(f"/offices/{office}").get_data(as_text=True)
+    assert "未导入名录库，只能核查重复抽取" in page and "未发现明显偏离" not in page
+
+
+def test_the_demo_city_audits_each_scope_apart_and_flags_nothing(db, settings, tmp_path):
+    """`gongshi demo`'s city: its 不定向 tasks draw one kind each (全市个体工商户, 全市企业、农民专业合作社,
+    全市企业（用人单位）), so each scope is audited against its own kinds, and a fair draw is fair."""
+    client = _client(db, settings, generate_city(tmp_path / "demo", entities=3000))
+    items = _audit(client)
+    assert items and not any(i["flagged"] for i in items)
+    assert {i["scope"] for i in items} == {"个体工商户", "企业", "企业、农民专业合作社"}
+    types = {(i["scope"], i["group"]) for i in items if i["dimension"] == "entity_type"}
+    assert types == {("企业、农民专业合作社", "企业"), ("企业、农民专业合作社", "农民专业合作社")}
+    rows = list(csv.reader(io.StringIO(client.get("/stats/draw-audit.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][4] == "抽查对象" and {r[4] for r in rows[1:]} == {i["scope"] for i in items}
 
 
 def test_the_method_is_on_the_about_page_and_bad_filters_are_refused(db, settings):

@@ -98,6 +98,38 @@ def test_office_and_department_filters(client):
     assert client.get(f"/api/v1/offices/{rugao['id']}").get_json()["name"] == RUGAO
 
 
+@pytest.mark.parametrize("name", [RUGAO, "如皋市市场监管局", " 如皋市市场监督管理局 "])
+def test_every_office_filter_takes_the_office_by_name(client, name):
+    rugao = next(o["id"] for o in client.get("/api/v1/offices").get_json()["items"] if o["name"] == RUGAO)
+    for path in ("/api/v1/stats/coverage", "/api/v1/stats/attachment3", "/api/v1/stats/plans",
+                 "/api/v1/stats/draw-audit"):
+        by_name = client.get(path, query_string={"year": 2021, "office": name})
+        assert by_name.status_code == 200, (path, by_name.get_json())
+        assert by_name.get_json() == client.get(path, query_string={"year": 2021, "office": rugao}).get_json()
+    assert {r["office"]["name"] for r in _rows(client, office=name)} == {RUGAO}
+    assert {p["task_no"] for p in client.get("/api/v1/stats/plans", query_string={"office": name}).get_json()["items"]} \
+        == {"T2"}
+    page = client.get("/stats", query_string={"year": 2021, "office": name}).get_data(as_text=True)
+    assert f'填报单位：<a href="/offices/{rugao}">{RUGAO}</a>' in page
+    workbook = load_workbook(io.BytesIO(client.get("/stats/2021.xlsx", query_string={"office": name}).data))
+    assert workbook.sheetnames == [RUGAO]
+
+
+def test_an_unknown_office_name_finds_nothing(client):
+    for path in ("/api/v1/stats/coverage", "/api/v1/stats/attachment3", "/api/v1/stats/plans",
+                 "/api/v1/stats/draw-audit"):
+        for name in ("海门区市场监督管理局", "市场监督管理局", "不存在的局", "²"):
+            response = client.get(path, query_string={"office": name})
+            assert response.status_code == 200 and response.get_json()["items"] == [], (path, name)
+        assert client.get(path, query_string={"office": "x" * 65}).status_code == 400
+    assert "没有这个名称的机关" in client.get("/stats?office=不存在的局").get_data(as_text=True)
+    assert client.get("/stats/draw-audit?office=不存在的局").status_code == 200
+    assert client.get("/stats/draw-audit?office=²&year=³").status_code == 400  # a digit to str.isdigit, not to int()
+    spec = client.get("/api/v1/openapi.json").get_json()
+    office = next(p for p in spec["paths"]["/api/v1/stats/coverage"]["get"]["parameters"] if p["name"] == "office")
+    assert office["schema"]["type"] == "string" and "名称" in office["description"]
+
+
 def test_attachment3_per_filing_office_takes_its_counties_as_lower_level(client):
     city = next(o for o in client.get("/api/v1/offices").get_json()["items"] if o["name"] == CITY)
     rows = client.get(f"/api/v1/stats/attachment3?year=2021&office={city['id']}").get_json()["items"]

@@ -215,6 +215,7 @@ class Task:
     authorities: list[str] = field(default_factory=list)  # per region index
     # A randomness-audit city's 综合抽查: drawn from the whole county, weighted per entity type.
     type_weights: dict[str, float] | None = None
+    objects: str = ""  # 抽查对象范围 when not its first item's (the 综合抽查 draw every kind)
 
 
 class _Credit:
@@ -486,7 +487,7 @@ def _write_tasks(path, ents: Entities, pools, years, rng, cal, dates, draw_bias=
             for t in year_tasks:
                 count = str(t.planned) if t.style == "exact" else (
                     f"约{t.planned}" if t.style == "approx" else f"不少于{t.planned}")
-                objects = t.items[0].objects
+                objects = t.objects or t.items[0].objects
                 style = dates.style()
                 w.writerow([t.plan_no, t.plan_name, t.task_no, t.name,
                             _task_type(t, audit=draw_bias is not None),
@@ -503,8 +504,9 @@ def _write_tasks(path, ents: Entities, pools, years, rng, cal, dates, draw_bias=
 
 
 def _task_type(t: Task, audit: bool) -> str:
-    """Tasks of items any entity of a kind can be checked on are published as 不定向; in an audit
-    city only the 综合抽查 are, since the others draw from pools of entities meeting conditions."""
+    """Tasks of items any entity of a kind can be checked on are published as 不定向, their
+    抽查对象范围 naming that kind (全市个体工商户); in an audit city only the 综合抽查 are, since the
+    others draw from pools of entities meeting conditions."""
     if audit:
         return "不定向" if t.type_weights is not None else "定向"
     return "不定向" if t.items[0].tag in ("ent", "indiv", "company") else "定向"
@@ -529,7 +531,7 @@ def _audit_tasks(ents: Entities, year: int, cal, weights: dict[str, float]) -> l
             task = Task(year, plan_no, f"{authority(dept, None)}{year}年度“双随机、一公开”抽查工作计划",
                         f"{plan_no}-9{ri}{b}", f"{year}年度{region.full}市场主体综合抽查（{batch}）", dept, [item], [],
                         pool, draw, deadline, planned, "exact", f"{AUDIT_RATIO / len(AUDIT_BATCHES):.0%}", False,
-                        type_weights=weights)
+                        type_weights=weights, objects="辖区内各类市场主体")
             task.authorities = [_authorities(task, r) for r in REGIONS]
             tasks.append(task)
     return tasks
