@@ -5,7 +5,8 @@ peak resident memory of the process that computes it.
     .venv/bin/python bench/audit.py --entities 100000
     .venv/bin/python bench/audit.py --database-url postgresql+psycopg://…
 
-The city is generated and loaded once per size into bench-data/api-<N>/ (shared with bench/api.py),
+Prints wall time and this process's CPU seconds (a steadier figure on a shared machine). The city
+is generated and loaded once per size into bench-data/api-<N>/ (shared with bench/api.py),
 in a child process, so that the memory the load took is not counted in the audit's peak. The
 audit is computed --runs times from the store (no cache), as on the first view after an ingest.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import resource
 import sys
 import time
@@ -44,11 +46,12 @@ def main() -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for run in range(1, args.runs + 1):
         with db.session() as session:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), os.times()
             audit = draw_audit.compute(session)
-            elapsed = time.perf_counter() - start
+            elapsed, after = time.perf_counter() - start, os.times()
         tests = audit.tests
-        print(f"run {run}: {elapsed:6.2f} s   {len(audit.offices):,} office-years, {len(tests):,} groups, "
+        print(f"run {run}: {elapsed:6.2f} s (CPU {after.user + after.system - cpu.user - cpu.system:.1f} s: "
+              f"SQLite's share included, PostgreSQL's not)   {len(audit.offices):,} office-years, {len(tests):,} groups, "
               f"{sum(t.flagged for t in tests):,} flagged   peak RSS {before:,.0f} MiB before, "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB after   "
               f"({args.entities:,} entities, {db.engine.dialect.name})", flush=True)

@@ -1,7 +1,7 @@
 """Benchmark: load generated result rows into a fresh store and print rows per second.
 
     .venv/bin/python bench/ingest.py --rows 1000000            # SQLite (default)
-    .venv/bin/python bench/ingest.py --rows 1000000 --database-url postgresql+psycopg://…
+    .venv/bin/python bench/ingest.py --rows 1000000 --postgres postgresql+psycopg://…
 
 Prints rows per second, the CPU seconds of this process (a steadier figure on a shared machine,
 though the database server's share is not in it for PostgreSQL) and the peak resident memory
@@ -60,7 +60,9 @@ def arguments(description: str) -> argparse.Namespace:
     """The options every ingest-side benchmark takes."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--database-url")
+    parser.add_argument("--database-url", "--postgres", dest="database_url", metavar="URL",
+                        help="load into this database instead of a temporary SQLite file "
+                             "(--postgres postgresql+psycopg://…: rows reach PostgreSQL by COPY)")
     parser.add_argument("--data-dir", type=Path, default=Path("bench-data"))
     return parser.parse_args()
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from gongshi.ingest.departments import DepartmentResolver
 from gongshi.ingest.errors import IngestError, Problem
 from gongshi.ingest.values import split_list
+from gongshi.store.bulk import insert_rows, new_ids
 from gongshi.store.models import (
     CheckItem,
     CreditEvent,
@@ -87,7 +88,9 @@ class Loader:
         source.region_code = self.departments.context
         self.changed: dict[str, set[int]] = defaultdict(set)
         self.counts: dict[str, Counter] = defaultdict(Counter)  # table → inserted/updated/unchanged/withdrawn
-        self._rows: dict[str, int | None] = {}  # natural key → the source row it was first met in
+        # Natural key → source row of the facts this run met and left unchanged; those it wrote
+        # carry the run and their row in the store, so a million new rows cost no memory here.
+        self._unchanged: dict[str, int | None] = {}
         self._tasks: dict[tuple, int] | None = None
         self._task_meta: dict[int, tuple[int | None, int | None, bool, int | None]] = {}
 
@@ -106,20 +109,21 @@ class Loader:
         hashes = [content_hash([{k: v for k, v in values.items() if k not in OFFICE_COLUMNS},
                                 children[i] if children else None]) for i, (_, values, _) in enumerate(items)]
         existing = {
-            key: (id_, old_hash)
-            for id_, key, old_hash in self.session.execute(
-                select(model.id, model.natural_key, model.content_hash)
+            key: (id_, old_hash, run_id, old_row)
+            for id_, key, old_hash, run_id, old_row in self.session.execute(
+                select(model.id, model.natural_key, model.content_hash, model.ingest_run_id, model.source_row)
                 .where(model.natural_key.in_({key for key, _, _ in items})))
         }
         provenance = {"source_id": self.source.id, "ingest_run_id": self.run.id}
         new_rows, changed_rows, first = [], [], {}
         for (key, values, row), digest in zip(items, hashes):
-            if key in first or key in self._rows:
-                self._repeat(model, key, row, digest, first.get(key) or existing[key][1])
+            earlier = self._met(key, existing.get(key), first)
+            if earlier:
+                self._repeat(model, row, digest, *earlier)
                 if key not in first:  # met in an earlier batch, so already in the store
                     outcome[key] = (existing[key][0], "unchanged")
                 continue
-            first[key], self._rows[key] = digest, row
+            first[key] = (row, digest)
             row_values = {**values, **provenance, "source_row": row, "natural_key": key, "content_hash": digest}
             if key not in existing:
                 new_rows.append(row_values)
@@ -127,13 +131,13 @@ class Loader:
                 changed_rows.append({**row_values, "id": existing[key][0]})
             else:
                 outcome[key] = (existing[key][0], "unchanged")
+                self._unchanged[key] = row
         if new_rows:
-            # A Core executemany, then one SELECT for the new ids: the ORM's bulk insert splits
-            # rows by which values are None, and RETURNING in order goes row by row on SQLite.
-            self.session.execute(model.__table__.insert(), new_rows)
-            keys = [r["natural_key"] for r in new_rows]
-            for id_, key in self.session.execute(select(model.id, model.natural_key).where(model.natural_key.in_(keys))):
-                outcome[key] = (id_, "inserted")
+            # Ids are drawn before the write, so that nothing is read back (store/bulk.py).
+            for r, id_ in zip(new_rows, new_ids(self.session, model.__table__, len(new_rows))):
+                r["id"] = id_
+                outcome[r["natural_key"]] = (id_, "inserted")
+            insert_rows(self.session, model.__table__, new_rows)
         if changed_rows:
             self._snapshot(model, [r["id"] for r in changed_rows])
             self.session.execute(update(model), changed_rows)
@@ -148,11 +152,22 @@ class Loader:
         self.counts[table]["unchanged"] += len(first) - len(new_rows) - len(changed_rows)
         return outcome
 
-    def _repeat(self, model, key: str, row: int | None, digest: str, first_digest: str) -> None:
+    def _met(self, key: str, stored: tuple | None, first: dict) -> tuple[int | None, str] | None:
+        """(row, content hash) of an earlier row of this run with the same natural key: in this
+        batch, left unchanged in an earlier batch, or written by this run (the store has its row)."""
+        if key in first:
+            return first[key]
+        if key in self._unchanged:
+            return self._unchanged[key], stored[1]
+        if stored and stored[2] == self.run.id:
+            return stored[3], stored[1]
+        return None
+
+    def _repeat(self, model, row: int | None, digest: str, first_row: int | None, first_digest: str) -> None:
         if digest != first_digest:
             label = TABLE_LABELS.get(model.__tablename__, model.__tablename__)
             raise IngestError([Problem(self.source.name, row, None, None,
-                                       f"与第{self._rows[key]}行是同一条{label}，但内容不同：无法判断哪一行是对的")])
+                                       f"与第{first_row}行是同一条{label}，但内容不同：无法判断哪一行是对的")])
 
     def _snapshot(self, model, ids: list[int]) -> None:
         """Keep the superseded content, children included, in `revision`."""
@@ -187,8 +202,7 @@ class Loader:
         rows = [{**r, fk: outcome[key][0]}
                 for key, children in rows_by_key.items() if outcome[key][1] != "unchanged"
                 for r in children]
-        if rows:
-            self.session.execute(child.__table__.insert(), rows)
+        insert_rows(self.session, child.__table__, rows)
 
     # --- entities ---------------------------------------------------------------------------
 
@@ -231,8 +245,7 @@ class Loader:
                 select(EntityName.entity_id, EntityName.name).where(EntityName.entity_id.in_(batch))).all())
         new = [{"entity_id": i, "name": n, "source_id": self.source.id, "source_row": row}
                for (i, n), row in wanted.items() if (i, n) not in have]
-        if new:
-            self.session.execute(EntityName.__table__.insert(), new)
+        insert_rows(self.session, EntityName.__table__, new)
 
     def load_entities(self, records: Iterable[dict]) -> None:
         for batch in batched(records):
@@ -506,7 +519,7 @@ class StagedInspections:
         # "": SQLite's private temporary database, on disk (beyond a bounded cache) and deleted on
         # close; a scratch file needs no journal.
         self._db = sqlite3.connect("")
-        self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA cache_size=-32768;"
+        self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA cache_size=-16384;"
                                "CREATE TABLE staged (key TEXT, row INTEGER, record BLOB)")
         for batch in batched(records):
             self._db.executemany("INSERT INTO staged VALUES (?, ?, ?)",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gongshi.ingest import values as v
 from gongshi.ingest.errors import Problem
@@ -64,8 +65,11 @@ class Row:
         return None if where is None else self.cells[where[0]]
 
     def text(self, name: str) -> str | None:
-        value = v.clean_text(self.raw(name))
-        return value if name in _IDENTIFIERS else mask_personal(value)
+        where = self.mapping.fields.get(name)
+        if where is None:
+            return None
+        raw = self.cells[where[0]]
+        return v.clean_text(raw) if name in _IDENTIFIERS else _published_text(raw)
 
     def header(self, name: str) -> str:
         return self.mapping.fields[name][1]
@@ -94,7 +98,7 @@ class Row:
     def extras(self) -> dict[str, str]:
         out = {}
         for index, header in self.mapping.extras:
-            value = mask_personal(v.clean_text(self.cells[index]))
+            value = _published_text(self.cells[index])
             if value is not None:
                 out[header] = value
         return out
@@ -118,6 +122,11 @@ class Row:
                          "统一社会信用代码（或注册号）不能为空")
             return None
         return {"uscc": uscc, "reg_no": None if uscc else reg_no, "name": self.text("name")}
+
+
+@lru_cache(maxsize=8192, typed=True)  # authorities, tasks, items and results repeat over a file's rows
+def _published_text(raw: object) -> str | None:
+    return mask_personal(v.clean_text(raw))
 
 
 # --- per kind --------------------------------------------------------------------------------

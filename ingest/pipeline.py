@@ -181,7 +181,7 @@ def _load(db, instance_dir, default_deadline_days, fetched, options, table, kind
             report.side_effects = {t: c["inserted"] for t, c in loader.counts.items()
                                    if t != PRIMARY_TABLE[kind] and c["inserted"]}
             run.notes = {**report.notes, "also_inserted": report.side_effects}
-            report.changed = {k: set(v) for k, v in loader.changed.items()}
+            report.changed = dict(loader.changed)  # the sets themselves: a million ids are not copied
             run.index_pending = IngestRun.id_ranges(report.changed)  # cleared once the index has them
             report.source_id, report.run_id = source.id, run.id
             if options.dry_run:

@@ -174,6 +174,12 @@ def check_cell(value: object, name: str, limits: Limits, row: int | None, column
                       _CONTROL.sub("�", value))
 
 
+def _plain(cells: list[object], limits: Limits) -> bool:
+    """No cell of the row is too long or holds a control character: one test for the whole row."""
+    texts = [c for c in cells if isinstance(c, str)]
+    return max(map(len, texts), default=0) <= limits.max_cell_chars and not _CONTROL.search("".join(texts))
+
+
 def _data_rows(raw: Iterator[list[object]], table: Table, limits: Limits) -> Iterator[tuple[int, list[object]]]:
     """Data rows under the header. Rows with cells beyond the header are not silently cut: the
     file is refused at its end, naming every such row (all are found, none is loaded)."""
@@ -186,8 +192,9 @@ def _data_rows(raw: Iterator[list[object]], table: Table, limits: Limits) -> Ite
             continue
         if len(filled) == 1 and str(filled[0]).strip().startswith(_FOOTNOTE_PREFIXES):
             continue  # a footnote or a signature line under the table
-        for index, cell in enumerate(cells[:width]):
-            check_cell(cell, table.name, limits, number, table.headers[index] or f"第{index + 1}列")
+        if not _plain(cells[:width], limits):  # find the cell to name
+            for index, cell in enumerate(cells[:width]):
+                check_cell(cell, table.name, limits, number, table.headers[index] or f"第{index + 1}列")
         if _width(cells) > width:
             ragged.append(Problem(table.name, number, None, None,
                                   f"该行有 {_width(cells)} 列数据，多于表头的 {width} 列：多出的数据不知属于哪一列"))

@@ -208,15 +208,17 @@ class _Draws:
 
 
 def _drawn():
-    """Per office, year, scope and entity: how many of the office's 不定向 tasks drew it, and the
-    last year the office drew it in that scope."""
+    """Per office, year, scope and entity: how many of the office's 不定向 tasks drew it, the year
+    the office drew it before in that scope, and the last year it did (window functions: a
+    self-join would be a nested loop on SQLite)."""
     scope = _scope_bits()
     drawn = (select(Inspection.lead_office_id.label("office_id"), Task.year.label("year"), scope,
                     Inspection.entity_id.label("entity_id"), func.count(distinct(Inspection.task_id)).label("tasks"))
              .join(Task, Task.id == Inspection.task_id).where(*_AUDITED)
              .group_by(Inspection.lead_office_id, Task.year, scope, Inspection.entity_id)).subquery()
-    last = func.max(drawn.c.year).over(partition_by=(drawn.c.office_id, drawn.c.scope, drawn.c.entity_id))
-    return select(*drawn.c, last.label("last")).cte("drawn")
+    entity = (drawn.c.office_id, drawn.c.scope, drawn.c.entity_id)
+    return select(*drawn.c, func.lag(drawn.c.year).over(partition_by=entity, order_by=drawn.c.year).label("before"),
+                  func.max(drawn.c.year).over(partition_by=entity).label("last")).subquery("drawn")
 
 
 def _in_directory():
@@ -225,17 +227,14 @@ def _in_directory():
 
 def _draws(session: Session, drawn) -> dict[tuple[int, int, int], _Draws]:
     """(office, year, scope) → its draws, in two queries."""
-    cur, prev = drawn.alias("cur"), drawn.alias("prev")
     in_directory = _in_directory()
-    key = (cur.c.office_id, cur.c.year, cur.c.scope)
+    key = (drawn.c.office_id, drawn.c.year, drawn.c.scope)
     rows = session.execute(
-        select(*key, in_directory, *_ENTITY, func.count(), func.sum(case((cur.c.tasks >= 2, 1), else_=0)),
-               func.count(prev.c.entity_id), func.sum(case((cur.c.year == cur.c.last, 1), else_=0)))
-        .select_from(cur)
-        .outerjoin(prev, (prev.c.office_id == cur.c.office_id) & (prev.c.scope == cur.c.scope)
-                   & (prev.c.year == cur.c.year - 1) & (prev.c.entity_id == cur.c.entity_id))
-        .join(MarketEntity, MarketEntity.id == cur.c.entity_id)
-        .outerjoin(StatEntity, StatEntity.entity_id == cur.c.entity_id)
+        select(*key, in_directory, *_ENTITY, func.count(), func.sum(case((drawn.c.tasks >= 2, 1), else_=0)),
+               func.sum(case((drawn.c.before == drawn.c.year - 1, 1), else_=0)),
+               func.sum(case((drawn.c.year == drawn.c.last, 1), else_=0)))
+        .join(MarketEntity, MarketEntity.id == drawn.c.entity_id)
+        .outerjoin(StatEntity, StatEntity.entity_id == drawn.c.entity_id)
         .group_by(*key, in_directory, *_ENTITY))
     draws: dict[tuple, _Draws] = defaultdict(_Draws)
     for office_id, year, scope, listed, region, registered, entity_type, industry, n, multi, again, last in rows:

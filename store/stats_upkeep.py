@@ -8,9 +8,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 
-from sqlalchemy import Integer, and_, case, cast, delete, distinct, extract, func, insert, literal_column, select
+from sqlalchemy import Integer, and_, case, cast, delete, distinct, extract, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from gongshi.store.bulk import insert_rows
 from gongshi.store.models import (
     CreditEvent,
     Inspection,
@@ -287,9 +288,8 @@ def _office_year_rows(session: Session, in_years) -> list[dict]:
 
 
 def _insert(session: Session, model, rows: list[dict]) -> None:
-    """A plain executemany on the table: the ORM's bulk path costs more than the database here."""
-    if rows:
-        session.execute(insert(model.__table__), rows)
+    """Straight into the table (store/bulk.py): the ORM's bulk path costs more than the database here."""
+    insert_rows(session, model.__table__, rows)
 
 
 def _year_rows(session: Session, in_years) -> list[dict]:

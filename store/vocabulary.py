@@ -29,7 +29,7 @@ _WECHAT = re.compile(r"((?:微信|威信|薇信|vx|v信|wx|wechat|weixin)[号]?\
                      r"([A-Za-z][-_A-Za-z0-9]{5,19})(?![-_A-Za-z0-9])", re.IGNORECASE)
 
 
-@lru_cache(maxsize=1 << 16)  # result files repeat the same names, authorities and results
+@lru_cache(maxsize=8192)  # result files repeat the same authorities, items and results
 def mask_personal(text: str | None) -> str | None:
     """Mask ID-card and phone numbers, e-mail addresses and WeChat ids that slipped into free
     text: keep the region and last digits, an address's first character and domain, an id's ends."""
@@ -55,6 +55,7 @@ _KNOWN_FOLDED = {fold(r): r for r in KNOWN_RESULTS}
 NO_PROBLEM_RESULTS = frozenset({"未发现问题", "未发现开展本次抽查涉及的经营活动"})
 
 
+@lru_cache(maxsize=4096)  # a file uses a handful of result values, a million times over
 def known_result(text: str | None) -> str | None:
     """The code-list spelling of a result, matching full-/half-width brackets; None if unknown."""
     if not text:

@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from gongshi.app import create_app
 from gongshi.ingest.errors import IngestError
 from gongshi.ingest.pipeline import Options
 from gongshi.store.models import EntityName, Finding, Inspection, MarketEntity, Revision, Task
@@ -210,3 +211,27 @@ def test_rows_of_one_inspection_far_apart_in_the_file_make_one_inspection_in_fil
     assert [r[1:] for r in rows] == [(uscc(1), "企业公示信息", 1), (uscc(1), "营业执照规范使用", 3),
                                      (uscc(2), "药品经营质量管理规范执行情况", 2)]
     assert rows[0].id == rows[1].id != rows[2].id
+
+
+def test_rows_written_in_bulk_by_successive_files_stay_with_their_own_entity(db, settings, tmp_path):
+    """Entities met first in results, their inspections and findings are written in bulk with ids
+    drawn beforehand: over two files, each entity's record shows exactly its own facts."""
+    header = ["统一社会信用代码", "企业名称", "抽查任务编号", "抽查任务名称", "抽查机关", "检查事项", "检查结果", "检查完成日期"]
+
+    def rows(first, count, task):
+        return [[uscc(7000 + n), f"南通市批量商店{n}", task, f"批量任务{task}", "南通市市场监督管理局",
+                 f"事项{n}", "未发现问题" if n % 2 else "发现问题待后续处理", f"2023-05-{1 + n % 28:02d}"]
+                for n in range(first, first + count)]
+
+    ingest(db, settings, str(write_csv(tmp_path / "a.csv", header, rows(0, 30, "B-1"))))
+    ingest(db, settings, str(write_csv(tmp_path / "b.csv", header, rows(20, 30, "B-2"))))
+    client = create_app(settings, database=db).test_client()
+    for n in (0, 19, 20, 29, 30, 49):
+        body = client.get(f"/api/v1/enterprises/{uscc(7000 + n)}").get_json()
+        assert body["name"] == f"南通市批量商店{n}"
+        tasks = {task for task, first in (("B-1", 0), ("B-2", 20)) if first <= n < first + 30}
+        assert {i["task"]["task_no"] for i in body["inspections"]} == tasks
+        for inspection in body["inspections"]:
+            assert [(f["item"], f["result"]) for f in inspection["findings"]] == \
+                [(f"事项{n}", "未发现问题" if n % 2 else "发现问题待后续处理")]
+            assert inspection["completed_on"] == f"2023-05-{1 + n % 28:02d}"

@@ -59,6 +59,19 @@ def test_uscc_accepts_codes_of_letter_authorities_that_stdnum_validate_rejects()
     assert v.normalise_uscc(code.lower()[:6] + " " + code.lower()[6:]) == code
 
 
+@pytest.mark.parametrize("authority,region", [("91", "320602"), ("Y1", "320682"), ("A1", "110105"), ("N2", "440305")])
+def test_uscc_check_character_is_python_stdnums(authority, region):
+    for n in range(0, 10**7, 99_991):
+        body = uscc(n, authority, region)[:17]
+        accepted = set()
+        for check in v.USCC_CHARACTERS:
+            try:
+                accepted.add(v.normalise_uscc(body + check)[17])
+            except v.ValueProblem:
+                pass
+        assert accepted == {stdnum_uscc.calc_check_digit(body)}
+
+
 @pytest.mark.parametrize("mutate,reason", [(lambda c: c[:-1] + ("1" if c[-1] != "1" else "2"), "校验位"),
                                            (lambda c: c[:17], "18位"), (lambda c: c[:5] + "I" + c[6:], "不允许的字符")])
 def test_uscc_refusals_say_what_is_wrong(mutate, reason):

@@ -1,0 +1,72 @@
+"""Writing many rows at once, inside the caller's transaction: the one place where SQLite and
+PostgreSQL differ in how an ingest's rows reach a table.
+
+SQLite takes a plain DBAPI executemany, PostgreSQL a `COPY … FROM STDIN` (psycopg 3's
+`cursor.copy()`). Both skip SQLAlchemy's per-row parameter handling, which costs more than the
+database itself at a million rows, but convert every value with the column's own SQLAlchemy
+type and fill the columns' Python defaults, so that what is stored is what `insert()` stores.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Column, Table, func, select
+from sqlalchemy.orm import Session
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts with the same keys) into `table`; columns they omit get their defaults."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    given = [c for c in table.columns if c.key in rows[0]]
+    defaulted = [c for c in table.columns
+                 if c.key not in rows[0] and c.default is not None and not c.default.is_sequence]
+    # Defaults are the same for every row of one call (a callable's result is converted at once).
+    fill = [_convert(c, dialect, c.default.arg(None) if c.default.is_callable else c.default.arg) for c in defaulted]
+    converters = [(i, f) for i, c in enumerate(given) if (f := _converter(c, dialect))]
+    take = itemgetter(*(c.key for c in given))
+
+    def values(row: dict) -> tuple:
+        out = list(take(row)) if len(given) > 1 else [take(row)]
+        for i, f in converters:
+            out[i] = f(out[i])
+        return (*out, *fill)
+
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(c.name) for c in given + defaulted)
+    target = dialect.identifier_preparer.format_table(table)
+    if dialect.name == "postgresql":
+        with connection.connection.driver_connection.cursor() as cursor, \
+                cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(values(row))
+    else:
+        marks = ", ".join("?" * (len(given) + len(defaulted)))
+        connection.exec_driver_sql(f"INSERT INTO {target} ({names}) VALUES ({marks})", [values(r) for r in rows])
+
+
+def new_ids(session: Session, table: Table, count: int) -> list[int]:
+    """`count` unused primary keys for `table`, so that rows and their children can be written
+    without reading ids back. PostgreSQL draws them from the column's sequence; SQLite, whose
+    writers take turns, continues after the largest id (call it in a transaction that has
+    already written, so that the database's write lock is held)."""
+    if count <= 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        return list(session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, count))))
+    last = session.scalar(select(func.max(table.c.id))) or 0
+    return list(range(last + 1, last + 1 + count))
+
+
+def _converter(column: Column, dialect) -> Callable | None:
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _convert(column: Column, dialect, value: object) -> object:
+    convert = _converter(column, dialect)
+    return convert(value) if convert else value
