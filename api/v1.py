@@ -5,8 +5,9 @@ from flask import Blueprint, current_app
 from sqlalchemy.orm import selectinload
 
 from gongshi import search
-from gongshi.api.context import computed_once, external_url
+from gongshi.api.context import external_url
 from gongshi.api.endpoint import Api, ListQuery, next_url
+from gongshi.api.files import computed_once
 from gongshi.api.problems import ApiError, invalid, not_found
 from gongshi.api.schemas import (
     USCC_RE,
