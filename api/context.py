@@ -3,15 +3,11 @@ the database handle, the response cache, the correction spool and the public bas
 and `portal/` read them here, never by importing the layer that made them."""
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import current_app, request, url_for
 from flask_caching import Cache
-from sqlalchemy.orm import Session
 
 from gongshi.store.correction_queue import Spool
 from gongshi.store.db import Database
-from gongshi.store.queries import data_version
 
 
 def get_db() -> Database:
@@ -35,12 +31,3 @@ def external_root() -> str:
 def external_url(endpoint: str, **values) -> str:
     """An absolute URL for links that leave the page (`next`, `url`, canonical, citations)."""
     return external_root() + url_for(endpoint, **values)
-def computed_once(session: Session, name: str, compute: Callable[[Session], object]):
-    """A result computed from the whole store (an audit), cached until the data changes: the key
-    holds the store's data version, which every ingest increases in any process."""
-    key = f"{name}:{data_version(session)[0]}"
-    value = get_cache().get(key)
-    if value is None:
-        value = compute(session)
-        get_cache().set(key, value, timeout=0)
-    return value

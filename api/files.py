@@ -5,6 +5,7 @@ a file; a new ingest makes a new version directory, and older ones are removed."
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -13,7 +14,9 @@ from typing import BinaryIO
 
 from filelock import FileLock
 from flask import Response, current_app, send_file
+from sqlalchemy.orm import Session
 
+from gongshi.api.context import get_cache
 from gongshi.api.http import data_version
 
 LOCK_TIMEOUT = 600  # seconds to wait for another process building the same file
@@ -60,3 +63,16 @@ def send_built(name: str, write: Callable[[BinaryIO], None], mimetype: str) -> R
     response = send_file(built(name, write), mimetype=mimetype, conditional=True)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def computed_once(session: Session, name: str, compute: Callable[[Session], object]):
+    """A result computed from the whole store (an audit), once per data version for the whole
+    instance, as the downloads are: a crowd arriving after an ingest, or every worker, waits for
+    one computation instead of each starting its own; each process then keeps it in its cache."""
+    key = f"{name}:{data_version()}"
+    value = get_cache().get(key)
+    if value is None:
+        path = built(f"{name}.pickle", lambda out: pickle.dump(compute(session), out))
+        value = pickle.loads(path.read_bytes())  # our own file, written by this or a sibling process
+        get_cache().set(key, value, timeout=0)
+    return value

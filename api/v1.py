@@ -6,8 +6,9 @@ from sqlalchemy.orm import selectinload
 
 from gongshi import search
 from gongshi.api import documents
-from gongshi.api.context import computed_once, external_url
+from gongshi.api.context import external_url
 from gongshi.api.endpoint import Api, ListQuery, next_url
+from gongshi.api.files import computed_once
 from gongshi.api.problems import ApiError, invalid, not_found
 from gongshi.api.schemas import (
     USCC_RE,

@@ -353,8 +353,9 @@ class Loader:
             return
         authorities = (select(func.count(distinct(InspectionDepartment.department_id)))
                        .where(InspectionDepartment.inspection_id == Inspection.id).scalar_subquery())
-        def of_task(column):  # of the inspection updated, however deep it is nested
-            return select(column).where(Task.id == Inspection.task_id).correlate(Inspection).scalar_subquery()
+
+        def of_task(column):  # each inspection reads its own task's value, at any depth of nesting
+            return select(column).where(Task.id == Inspection.task_id).correlate_except(Task).scalar_subquery()
 
         lead = of_task(Task.lead_department_id)
         own_office = (select(InspectionDepartment.office_id)
@@ -364,7 +365,8 @@ class Loader:
         self.session.execute(
             update(Inspection).where(Inspection.task_id.in_(task_ids)).values(
                 lead_department_id=func.coalesce(lead, Inspection.lead_department_id),
-                lead_office_id=func.coalesce(own_office, of_task(Task.lead_office_id), Inspection.lead_office_id),
+                lead_office_id=func.coalesce(own_office, of_task(Task.lead_office_id),
+                                             Inspection.lead_office_id),
                 joint=or_(of_task(Task.joint), authorities > 1)))
         self.changed["inspection"].update(
             self.session.scalars(select(Inspection.id).where(Inspection.task_id.in_(task_ids))))

@@ -5,7 +5,8 @@ import re
 
 from flask import Blueprint, abort, render_template, request
 
-from gongshi.api.context import computed_once, get_db
+from gongshi.api.context import get_db
+from gongshi.api.files import computed_once
 from gongshi.portal.offices import office_arg
 from gongshi.portal.web import csv_response, int_arg
 from gongshi.store import draw_audit

@@ -7,8 +7,9 @@ from collections import defaultdict
 
 from flask import Blueprint, abort, render_template, request
 
-from gongshi.api.context import computed_once, get_db
+from gongshi.api.context import get_db
 from gongshi.api.datasets import TITLES
+from gongshi.api.files import computed_once
 from gongshi.portal import charts
 from gongshi.portal.web import choice_arg, csv_response, int_arg
 from gongshi.store import draw_audit, pages, queries, stats

@@ -4,12 +4,15 @@ are the same on every run, so these cannot flake."""
 import csv
 import io
 import re
+import time
 
 import pytest
 
+from gongshi.api.http import DATA_VERSION_TTL
 from gongshi.app import create_app
 from gongshi.democity import generate_city
 from gongshi.ingest.pipeline import Options
+from gongshi.store import draw_audit
 from tests.factories import ingest
 
 OFFICES = 7  # one district 市场监督管理局 per county of the generated city
@@ -81,6 +84,23 @@ def test_a_fair_draw_flags_nothing_and_small_groups_are_not_tested(db, settings,
     assert "没有发现明显偏离随机抽取的分组" in text and "样本太少" in text and "明显偏离随机抽取</span>" not in text
     page = client.get(f"/offices/{items[0]['office_id']}").get_data(as_text=True)
     assert "未发现明显偏离随机的差异" in page and f'href="/stats/draw-audit?office={items[0]["office_id"]}"' in page
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_the_audit_is_computed_once_for_every_worker_until_the_data_changes(db, settings, cities, monkeypatch):
+    """A crowd after an ingest, or each of several workers, must not each run a whole-store audit."""
+    first = _client(db, settings, cities["biased"])
+    items = _audit(first)
+    runs = []
+    real = draw_audit.compute
+    monkeypatch.setattr(draw_audit, "compute", lambda session: runs.append(1) or real(session))
+    second = create_app(settings, database=db).test_client()  # another worker: its own process cache
+    assert _audit(second) == items and "个体工商户被抽中的比例" in second.get("/stats/draw-audit").get_data(as_text=True)
+    assert runs == []
+    ingest(db, settings, str(cities["fair"]["entity"]), Options(kind="entity"))  # new data: a new audit
+    time.sleep(DATA_VERSION_TTL)
+    assert _audit(second) != items and runs == [1]
+    assert _audit(first) == _audit(second) and runs == [1]
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)

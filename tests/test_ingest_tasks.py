@@ -164,14 +164,23 @@ def test_a_corrected_lead_department_applies_to_inspections_already_published(db
     from gongshi.store.models import Inspection
 
     header = ["抽查计划编号", "抽查计划名称", "抽查任务编号", "抽查任务名称", "检查主体", "联合检查部门"]
-    task = ["320600-2024-SJ", "南通市2024年度抽查计划", "320600-2024-SJ-001", "餐饮单位检查", "南通市市场监督管理局", ""]
-    ingest(db, settings, str(write_csv(tmp_path / "t1.csv", header, [task])))
+    plan = ["320600-2024-SJ", "南通市2024年度抽查计划"]
+    tasks = [plan + ["320600-2024-SJ-001", "餐饮单位检查", "南通市市场监督管理局", ""],
+             plan + ["320600-2024-SJ-002", "公共场所检查", "南通市市场监督管理局", ""],
+             plan + ["320600-2024-SJ-003", "药店检查", "南通市市场监督管理局", ""]]
+    ingest(db, settings, str(write_csv(tmp_path / "t1.csv", header, tasks)))
+    shops = [(uscc(31), "南通市崇川区好味面馆"), (uscc(32), "南通市崇川区悦来浴室"), (uscc(33), "南通市崇川区康宁药房")]
     results = write_csv(tmp_path / "r.csv", ["统一社会信用代码", "企业名称", "抽查任务编号", "抽查机关", "检查结果"],
-                        [[uscc(31), "南通市崇川区好味面馆", "320600-2024-SJ-001", "南通市崇川区市场监督管理局", "未发现问题"]])
+                        [[code, name, task[2], "南通市崇川区市场监督管理局", "未发现问题"]
+                         for (code, name), task in zip(shops, tasks)])
     ingest(db, settings, str(results))
-    corrected = task[:4] + ["南通市卫生健康委员会", "市监"]
-    report = ingest(db, settings, str(write_csv(tmp_path / "t2.csv", header, [corrected])))
+    # Two tasks corrected, each its own way; the third unchanged.
+    corrected = [tasks[0][:4] + ["南通市卫生健康委员会", "市监"], tasks[1][:4] + ["南通市教育局", ""], tasks[2]]
+    report = ingest(db, settings, str(write_csv(tmp_path / "t2.csv", header, corrected)))
     with db.session() as s:
-        inspection = s.scalar(select(Inspection))
-        assert inspection.id in report.changed["inspection"]
-        assert inspection.lead_department.name == "卫生健康委员会" and inspection.joint
+        by_task = {i.task.task_no: i for i in s.scalars(select(Inspection))}
+        food, baths, pharmacy = (by_task[t[2]] for t in tasks)
+        assert {food.id, baths.id} <= report.changed["inspection"]
+        assert food.lead_department.name == "卫生健康委员会" and food.joint
+        assert baths.lead_department.name == "教育局" and not baths.joint
+        assert pharmacy.lead_department.name == "市场监督管理局" and not pharmacy.joint
