@@ -78,6 +78,15 @@ def ingest(db, settings, uri: str, options=None):
                            default_deadline_days=settings.deadline_working_days, limits=settings.limits)
 
 
+CITY_KINDS = ("entity", "task", "result", "credit")
+
+
+def ingest_city(db, settings, files: dict, kinds=CITY_KINDS) -> None:
+    """A generated city's files (gongshi.democity.generate_city), each as its kind, in load order."""
+    for kind in kinds:
+        ingest(db, settings, str(files[kind]), pipeline.Options(kind=kind))
+
+
 @contextmanager
 def serving(command: list[str], env: dict[str, str]) -> Iterator[str]:
     """Run `gongshi serve` (as `command`, without --port) on a free port until it answers HTTP;

@@ -17,7 +17,7 @@ from gongshi.ingest.pipeline import Options
 from gongshi.store import correction_queue, corrections, documents
 from gongshi.store.models import MarketEntity
 from gongshi.store.workdays import china_today
-from tests.factories import ingest, write_csv
+from tests.factories import ingest, ingest_city, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +27,7 @@ def city(tmp_path_factory):
 
 @pytest.fixture
 def loaded(db, settings, city):
-    for kind in ("entity", "task", "result", "credit"):
-        ingest(db, settings, str(city[kind]), Options(kind=kind))
+    ingest_city(db, settings, city)
     return db
 
 

@@ -13,7 +13,7 @@ from gongshi.app import create_app
 from gongshi.democity import generate_city
 from gongshi.ingest.pipeline import Options
 from gongshi.store import draw_audit
-from tests.factories import ingest
+from tests.factories import ingest, ingest_city
 
 OFFICES = 7  # one district 市场监督管理局 per county of the generated city
 
@@ -28,8 +28,7 @@ def cities(tmp_path_factory):
 
 
 def _client(db, settings, city, kinds=("entity", "task", "result")):
-    for kind in kinds:
-        ingest(db, settings, str(city[kind]), Options(kind=kind))
+    ingest_city(db, settings, city, kinds)
     return create_app(settings, database=db).test_client()
 
 

@@ -9,15 +9,14 @@ from gongshi.search import index_all, search
 from gongshi.search.relevance import Answer, evaluate, load
 from gongshi.search.text import fold
 from tests.conftest import SAMPLE
-from tests.factories import ingest
+from tests.factories import ingest, ingest_city
 
 
 def load_city(db, settings, tmp_path, entities: int, seed: int) -> None:
     paths = generate_city(tmp_path / "city", entities=entities, seed=seed)
     ingest(db, settings, str(SAMPLE / "jiangsu_2021_tasks.csv"), Options(kind="task", year=2021))
     ingest(db, settings, str(SAMPLE / "nantong_checklist.csv"), Options(kind="checklist"))
-    for kind in ("entity", "task", "result", "credit"):
-        ingest(db, settings, str(paths[kind]), Options(kind=kind))
+    ingest_city(db, settings, paths)
 
 
 def answer(settings, query: str) -> Answer:

@@ -13,10 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from gongshi.democity import generate_city
-from gongshi.ingest.pipeline import Options
 from gongshi.store import stats, stats_upkeep
 from gongshi.store.models import CreditEvent, Inspection, InspectionDepartment, Office, Task, TaskDepartment
-from tests.factories import ingest
+from tests.factories import ingest_city
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +25,7 @@ def city(tmp_path_factory):
 
 @pytest.fixture
 def loaded(db, settings, city):
-    for kind in ("entity", "task", "result", "credit"):
-        ingest(db, settings, str(city[kind]), Options(kind=kind))
+    ingest_city(db, settings, city)
     return db
 
 
