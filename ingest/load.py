@@ -510,12 +510,10 @@ class Loader:
             self.upsert(CreditEvent, items)
 
 
-class StagedInspections:
-    """Result rows grouped into inspections (rows of the same task and entity are one inspection,
-    in files with one row per item) with memory that stays flat whatever the file's size: the
-    rows are staged in a temporary SQLite file as they are validated (the first pass, which finds
-    every problem), then read back by inspection, in the order of each one's first row, for the
-    loader (the second pass)."""
+class StagedRecords:
+    """Validated records with memory that stays flat whatever the file's size: staged in a
+    temporary SQLite file as they are validated (the first pass, which finds every problem), then
+    read back one at a time, in file order, by the loader (the second pass)."""
 
     def __init__(self, records: Iterable[dict]):
         # "": SQLite's private temporary database, on disk (beyond a bounded cache) and deleted on
@@ -525,8 +523,32 @@ class StagedInspections:
                                "CREATE TABLE staged (key TEXT, row INTEGER, record BLOB)")
         for batch in batched(records):
             self._db.executemany("INSERT INTO staged VALUES (?, ?, ?)",
-                                 [(_inspection_key(r), r["row"], pickle.dumps(r, pickle.HIGHEST_PROTOCOL))
+                                 [(self.key(r), r["row"], pickle.dumps(r, pickle.HIGHEST_PROTOCOL))
                                   for r in batch])
+
+    @staticmethod
+    def key(r: dict) -> str | None:
+        return None
+
+    def __iter__(self) -> Iterator[dict]:
+        for (blob,) in self._db.execute("SELECT record FROM staged ORDER BY rowid"):
+            yield pickle.loads(blob)
+
+    def __enter__(self) -> StagedRecords:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._db.close()
+
+
+class StagedInspections(StagedRecords):
+    """Result rows, staged as any records are, read back grouped into inspections (rows of the
+    same task and entity are one inspection, in files with one row per item), in the order of each
+    one's first row."""
+
+    @staticmethod
+    def key(r: dict) -> str:
+        return _inspection_key(r)
 
     def __iter__(self) -> Iterator[dict]:
         self._db.execute("CREATE TABLE first AS SELECT key, MIN(row) AS first FROM staged GROUP BY key")
@@ -542,12 +564,6 @@ class StagedInspections:
                 _merge(group, record)
         if group is not None:
             yield group
-
-    def __enter__(self) -> StagedInspections:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._db.close()
 
 
 def _inspection_key(r: dict) -> str:

@@ -5,6 +5,8 @@ file lists all that is wrong with it at once.
 """
 from __future__ import annotations
 
+import hashlib
+import pickle
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -139,21 +141,28 @@ def parse_rows(table: Table, mapping: Mapping, problems: list[Problem], *, plan_
     context = {"plan_name": plan_name or table.title, "year": year or v.year_in(plan_name or table.title),
                "amount_unit": amount_unit(mapping.fields["amount"][1]) if "amount" in mapping.fields else "元"}
     identity = _IDENTITY.get(mapping.kind)
-    first_seen: dict[tuple, tuple[int, dict]] = {}
+    # Each fact's key and content as 16-byte digests, not the records themselves: a directory of
+    # a million entities would otherwise stay in memory whole to find the rows that repeat one.
+    first_seen: dict[bytes, tuple[int, bytes]] = {}
     for number, cells in table.rows:
         row = Row(table, mapping, number, cells, problems)
         record = parse_one(row, context)
         if not row.ok or record is None:
             continue
         if identity:
-            key = identity(record)
+            key, content = _digest(identity(record)), _digest(record)
             if key in first_seen:
                 first_row, first = first_seen[key]
-                if first != record:
+                if first != content:
                     row.problem(None, None, f"与第{first_row}行是同一条记录，但内容不同")
                 continue  # an exact repeat of an earlier row adds nothing
-            first_seen[key] = (number, record)
+            first_seen[key] = (number, content)
         yield record | {"row": number, "extras": row.extras()}
+
+
+def _digest(value: object) -> bytes:
+    """Equal parsed values pickle alike: one parser builds them, so their dicts share key order."""
+    return hashlib.blake2b(pickle.dumps(value, protocol=5), digest_size=16).digest()
 
 
 # What identifies one fact within a file (results are the exception: their rows merge).

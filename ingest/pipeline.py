@@ -5,7 +5,6 @@ problem is reported. A file whose exact bytes were loaded before is not loaded a
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from gongshi.ingest.errors import IngestError, Problem
 from gongshi.ingest.fetch import Fetched, archive, fetch
 from gongshi.ingest.headers import KIND_LABELS, KINDS, detect_kind
 from gongshi.ingest.limits import Limits
-from gongshi.ingest.load import TABLE_LABELS, Loader, StagedInspections
+from gongshi.ingest.load import TABLE_LABELS, Loader, StagedInspections, StagedRecords
 from gongshi.ingest.parse import map_headers, parse_rows
 from gongshi.ingest.readers import Table, detect_format, read_table
 from gongshi.store.db import Database
@@ -115,9 +114,9 @@ def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int
         raise IngestError(problems)
     table.rows = tqdm(table.rows, desc=fetched.name, unit=" 行", disable=not options.progress, mininterval=0.5)
     rows = _Counted(parse_rows(table, mapping, problems, plan_name=options.plan_name, year=options.year))
-    # Every row is validated before anything is written; result rows, the millions, are staged
-    # on disk meanwhile (and grouped into inspections there) rather than held in memory.
-    with StagedInspections(rows) if kind == "result" else nullcontext(list(rows)) as records:
+    # Every row is validated before anything is written; the rows are staged on disk meanwhile
+    # (results grouped into inspections there) rather than held in memory.
+    with (StagedInspections if kind == "result" else StagedRecords)(rows) as records:
         if problems:
             raise IngestError(problems)
         report.kind, report.rows = kind, rows.count
