@@ -29,7 +29,8 @@ from sqlalchemy import func, select  # noqa: E402
 from gongshi.app import create_app  # noqa: E402
 from gongshi.config import Settings  # noqa: E402
 from gongshi.democity import generate_city  # noqa: E402
-from gongshi.ingest.pipeline import Options, ingest  # noqa: E402
+from gongshi.ingest.pipeline import Options  # noqa: E402
+from gongshi.service import ingest_and_index  # noqa: E402
 from gongshi.store.db import Database  # noqa: E402
 from gongshi.store.models import MarketEntity  # noqa: E402
 
@@ -53,7 +54,9 @@ def store_for(entities: int, data_dir: Path, database_url: str | None = None) ->
             generate_city(city, entities=entities, progress=True)
         for kind, name in (("entity", "entities"), ("task", "tasks"), ("result", "results"), ("credit", "credit")):
             start = time.perf_counter()
-            report = ingest(db, str(city / f"{name}.csv"), Options(kind=kind, progress=True), instance_dir=settings.instance_dir)
+            # As `gongshi ingest` does: the search index follows each load, so that `serve` on this
+            # store has no index update to replay before it answers.
+            report = ingest_and_index(db, settings, str(city / f"{name}.csv"), Options(kind=kind, progress=True)).report
             print(f"loaded {kind:7} {report.rows:>10,} rows in {time.perf_counter() - start:7.1f} s", flush=True)
         marker.touch()
     return settings, db
