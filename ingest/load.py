@@ -184,13 +184,18 @@ class Loader:
     def _children(self, model, ids: list[int]) -> dict[int, dict]:
         out: dict[int, dict] = defaultdict(lambda: defaultdict(list))
         if model is Inspection:
-            for f in self.session.execute(select(Finding.__table__).where(Finding.inspection_id.in_(ids))).mappings():
+            # In published order: without ORDER BY, PostgreSQL returns rows rewritten in place in any order.
+            for f in self.session.execute(select(Finding.__table__).where(Finding.inspection_id.in_(ids))
+                                          .order_by(Finding.inspection_id, Finding.position)).mappings():
                 out[f["inspection_id"]]["findings"].append({"item": f["item"], "result": f["result"]})
             for d in self.session.execute(select(InspectionDepartment.__table__)
-                                          .where(InspectionDepartment.inspection_id.in_(ids))).mappings():
+                                          .where(InspectionDepartment.inspection_id.in_(ids))
+                                          .order_by(InspectionDepartment.inspection_id,
+                                                    InspectionDepartment.position)).mappings():
                 out[d["inspection_id"]]["departments"].append(d["published_name"])
         elif model is Task:
-            for d in self.session.execute(select(TaskDepartment.__table__).where(TaskDepartment.task_id.in_(ids))).mappings():
+            for d in self.session.execute(select(TaskDepartment.__table__).where(TaskDepartment.task_id.in_(ids))
+                                          .order_by(TaskDepartment.task_id, TaskDepartment.position)).mappings():
                 out[d["task_id"]]["departments"].append(d["published_name"])
         return out
 
