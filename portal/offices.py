@@ -133,10 +133,11 @@ def _year_charts(rows) -> list:
     if not rows:
         return []
     years = [r.year for r in rows]
-    return [
+    drawn = [
         charts.bars("chart-inspections", "抽查户次与发现问题", "年度", years,
                     {"抽查户次": [r.inspections for r in rows], "发现问题": [r.problems_found for r in rows]}, "户次"),
         charts.shares("chart-shares", "联合抽查占比与按时公示率", years,
                       {"联合抽查占比": [r.joint_share for r in rows], "按时公示率": [r.on_time_share for r in rows]},
                       target=stats.JOINT_TARGET),
     ]
+    return [chart for chart in drawn if chart is not None]  # a chart with nothing to draw is left out

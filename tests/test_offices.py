@@ -11,6 +11,7 @@ import importlib.util
 import pytest
 from sqlalchemy import select, text
 
+from gongshi.app import create_app
 from gongshi.ingest.errors import IngestError
 from gongshi.ingest.pipeline import Options
 from gongshi.store import stats_upkeep
@@ -52,6 +53,19 @@ def test_a_provincial_plans_tasks_belong_to_the_provincial_office(db, settings):
         leads = {t.lead_office.name: t.lead_office.level for t in s.scalars(select(Task))}
     assert leads and all(level == "省" for level in leads.values())
     assert "江苏省市场监督管理局" in leads
+
+
+def test_an_office_with_tasks_but_no_results_yet_has_its_page(db, settings):
+    """Its year has planned tasks and no inspections: nothing to chart, and the page still answers
+    (the demo's provincial offices were a 500)."""
+    ingest(db, settings, str(SAMPLE / "jiangsu_2021_tasks.csv"), Options(kind="task", year=2021))
+    client = create_app(settings, database=db).test_client()
+    offices = client.get("/api/v1/offices").get_json()["items"]
+    assert offices
+    for office in offices:
+        page = client.get(f"/offices/{office['id']}")
+        assert page.status_code == 200, office["name"]
+        assert office["name"] in page.get_data(as_text=True)
 
 
 def test_a_level_word_is_placed_at_that_level_above_the_publisher(db, settings, tmp_path):
