@@ -107,10 +107,25 @@ def _check_path(path: dict) -> None:
 def lookups(session, objects: Iterable) -> Lookups:
     """Departments (all: a small table, read once per data version and process), and the regions
     and sources the objects name."""
+    codes, source_ids = _named(objects)
+    return Lookups(departments=_departments(session), regions=queries.regions(session, codes),
+                   sources=queries.sources(session, source_ids))
+
+
+def lookups_of(found: Lookups, objects: Iterable) -> Lookups:
+    """What `lookups` would find for these objects, taken from what it found for more of them
+    (a batch of records dumped one by one): the same entries in the same order."""
+    codes, source_ids = _named(objects)
+    return Lookups(departments=found.departments,
+                   regions={code: r for code, r in found.regions.items() if code in codes},
+                   sources={id_: s for id_, s in found.sources.items() if id_ in source_ids})
+
+
+def _named(objects: Iterable) -> tuple[set[str], set[int]]:
+    """The region codes and source ids the objects name."""
     objects = list(objects)
-    return Lookups(departments=_departments(session),
-                   regions=queries.regions(session, (getattr(o, "region_code", None) for o in objects)),
-                   sources=queries.sources(session, (o.source_id for o in objects if hasattr(o, "source_id"))))
+    return ({c for o in objects if (c := getattr(o, "region_code", None))},
+            {o.source_id for o in objects if hasattr(o, "source_id")})
 
 
 def _departments(session) -> dict:
@@ -126,7 +141,12 @@ def _departments(session) -> dict:
 def dump(session, result, schema: type[Schema]) -> dict:
     """`result` is an object, or (object, related objects whose sources and regions it shows)."""
     obj, related = result if isinstance(result, tuple) else (result, [])
-    with LOOKUPS(lookups(session, [obj, *related])):
+    return dump_with(lookups(session, [obj, *related]), obj, schema)
+
+
+def dump_with(found: Lookups, obj, schema: type[Schema]) -> dict:
+    """`obj` dumped with the names already looked up."""
+    with LOOKUPS(found):
         return _schema(schema).dump(obj)
 
 

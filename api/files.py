@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from gongshi.api.context import get_cache
 from gongshi.api.http import data_version
+from gongshi.store import draw_audit
 
 LOCK_TIMEOUT = 600  # seconds to wait for another process building the same file
 
@@ -76,3 +77,8 @@ def computed_once(session: Session, name: str, compute: Callable[[Session], obje
         value = pickle.loads(path.read_bytes())  # our own file, written by this or a sibling process
         get_cache().set(key, value, timeout=0)
     return value
+
+
+def draw_audit_once(session: Session) -> draw_audit.Audit:
+    """The randomness audit (store/draw_audit.py) of the current data version, computed once."""
+    return computed_once(session, "draw-audit", draw_audit.compute)

@@ -8,7 +8,7 @@ from gongshi import search
 from gongshi.api import documents
 from gongshi.api.context import external_url
 from gongshi.api.endpoint import Api, ListQuery, next_url
-from gongshi.api.files import computed_once
+from gongshi.api.files import draw_audit_once
 from gongshi.api.problems import ApiError, invalid, not_found
 from gongshi.api.schemas import (
     USCC_RE,
@@ -185,7 +185,7 @@ def credit_link(session, args):
          "分组（主体类型、地区、登记年限、行业、重复抽取）的实际与预期抽中户数、精确检验的 p 值与 BH 校正后的 q 值。"
          "未导入名录库时没有条目。方法见 /about#draw-audit。")
 def draw_audit_rows(session, args):
-    audit = computed_once(session, "draw-audit", draw_audit.compute)
+    audit = draw_audit_once(session)
     return draw_audit.items(draw_audit.select_offices(audit, args.get("year"), args.get("office"),
                                                       args.get("department"), args.get("region")))
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import sys
+import time
 import tomllib
 from pathlib import Path
 
 import click
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from gongshi import search
 from gongshi.config import Settings
@@ -15,7 +17,7 @@ from gongshi.ingest.errors import IngestError
 from gongshi.ingest.fetch import FetchError, fetch, is_url
 from gongshi.ingest.headers import KINDS
 from gongshi.ingest.pipeline import Options, Report
-from gongshi.service import ingest_and_index, rebuild_index, repair_index, replay_index
+from gongshi.service import ingest_and_index, rebuild_index, repair_index, replay_index, warm_audit, warm_documents
 from gongshi.store import correction_queue
 from gongshi.store.correction_queue import Spool
 from gongshi.store.db import Database, DriverMissing
@@ -55,24 +57,29 @@ def main(ctx: click.Context) -> None:
                                "region of authorities named without one (code or name; default: the publisher's)")
 @click.option("--deadline-days", type=int, help="结果公示时限（工作日）/ publication deadline in working days")
 @click.option("--dry-run", is_flag=True, help="只检查不写入 / validate and count, write nothing")
+@click.option("--no-warm", is_flag=True, help="导入后不预先生成主体记录和随机性审计（批量脚本导入时用，之后运行 gongshi warm）"
+                                             " / skip the warm-up (scripted bulk loads; run gongshi warm afterwards)")
 @click.pass_obj
 def ingest_command(settings: Settings, sources, kind, plan_name, year, publisher, region, deadline_days,
-                   dry_run) -> None:
+                   dry_run, no_warm) -> None:
     """导入公示文件（本地路径或 http(s) 地址）/ ingest published files (paths or URLs).
 
-    每个文件一个事务：任何一行有误则整个文件不写入，并列出全部问题。
+    每个文件一个事务：任何一行有误则整个文件不写入，并列出全部问题。之后预先生成改动的主体记录
+    （API 的 /enterprises/<代码>）和随机性审计，首位访问者无需等待。
     One transaction per file: any invalid row refuses the whole file and lists every problem.
+    Then the changed entities' records and the randomness audit are built ahead of the first visitor.
     """
     db = _open(settings)
     options = Options(kind=kind, plan_name=plan_name, year=year, publisher=publisher, region=region,
                       deadline_working_days=deadline_days, dry_run=dry_run, progress=sys.stderr.isatty())
-    failed = 0
-    for source in sources:
-        failed += not _ingest_one(db, settings, source, options)
-    sys.exit(1 if failed else 0)
+    reports = [_ingest_one(db, settings, source, options, warm=not no_warm) for source in sources]
+    if not no_warm and any(r and r.status == "loaded" for r in reports):
+        _warm_audit(db, settings)
+    sys.exit(1 if None in reports else 0)
 
 
-def _ingest_one(db: Database, settings: Settings, uri: str, options: Options, fetched=None) -> Report | None:
+def _ingest_one(db: Database, settings: Settings, uri: str, options: Options, fetched=None,
+                warm: bool = True) -> Report | None:
     try:
         outcome = ingest_and_index(db, settings, uri, options, fetched=fetched)
     except IngestError as exc:
@@ -87,7 +94,31 @@ def _ingest_one(db: Database, settings: Settings, uri: str, options: Options, fe
     if outcome.index_error:
         click.echo(f"{uri}: 数据已导入，但搜索索引更新失败（{outcome.index_error}）；"
                    "下次导入或启动时会自动补做，也可运行 gongshi index --check --repair", err=True)
+    if warm and outcome.report.status == "loaded":
+        _warm_documents(db, settings, outcome.report)
     return outcome.report
+
+
+def _warm_documents(db: Database, settings: Settings, report: Report | None = None) -> bool:
+    """Build the stale entity documents (of one ingest's entities); False when the store stayed
+    locked by another writer (SQLite) longer than a write waits: what was built is kept."""
+    start = time.monotonic()
+    progress = (lambda n: click.echo(f"\r已生成主体记录 {n} 份", nl=False, err=True)) if sys.stderr.isatty() \
+        else (lambda n: None)
+    try:
+        kept = warm_documents(db, settings, report, progress)
+    except OperationalError as exc:
+        click.echo(f"数据库正忙，主体记录未能全部预先生成（{exc.orig}）；已生成的保留，稍后运行 gongshi warm 即可",
+                   err=True)
+        return False
+    click.echo(f"已预先生成主体记录 {kept} 份（{time.monotonic() - start:.1f} 秒）")
+    return True
+
+
+def _warm_audit(db: Database, settings: Settings) -> None:
+    start = time.monotonic()
+    warm_audit(db, settings)
+    click.echo(f"随机性审计已就绪（{time.monotonic() - start:.1f} 秒）")
 
 
 @main.command("index")
@@ -142,6 +173,7 @@ def pull(settings: Settings, sources_file: Path) -> None:
     failed = 0
     for entry in entries:
         failed += not _pull_one(db, settings, entry)
+    _warm_audit(db, settings)  # of the newest data version: computed once, then found in place
     sys.exit(1 if failed else 0)
 
 
@@ -214,6 +246,7 @@ def demo(settings: Settings, entities: int, seed: int) -> None:
     for path, options in jobs:
         options.progress = sys.stderr.isatty()
         failed += not _ingest_one(db, settings, str(path), options)
+    _warm_audit(db, settings)
     sys.exit(1 if failed else 0)
 
 
@@ -323,6 +356,24 @@ def stats_rebuild(settings: Settings) -> None:
     with db.session() as session:
         stats_upkeep.rebuild(session)
     click.echo("统计汇总表已重算 / statistics rebuilt")
+
+
+@main.command()
+@click.pass_obj
+def warm(settings: Settings) -> None:
+    """预先生成过期或缺少的主体记录和当前数据版本的随机性审计 / build what the first visitor would wait for.
+
+    主体记录（/api/v1/enterprises/<代码>）每次导入或更正后、以及每天过期后需重新生成；本命令分批生成
+    全部不是最新的记录，每批一个短事务，可在网站运行时执行，可随时中断、再次运行（已生成的跳过）。
+    每天零点后运行一次（deploy/systemd/gongshi-warm.timer）。
+    Builds every entity record that is missing, outdated or from an earlier day, in batches of
+    short transactions (safe beside `serve`, safe to interrupt and re-run), and the randomness
+    audit of the current data version. Run daily after midnight (China time).
+    """
+    db = _open(settings)
+    finished = _warm_documents(db, settings)
+    _warm_audit(db, settings)
+    sys.exit(0 if finished else 1)
 
 
 @main.command()

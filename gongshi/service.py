@@ -5,19 +5,26 @@ Each run records in its own transaction which rows it changed (IngestRun.index_p
 clears that once the index has them. So a process killed after the commit but before the end
 of the index update leaves the work written down, and the next ingest, `serve` start or
 `gongshi index --check --repair` replays it. Correction requests that waited in the spool while
-the ingest held the store are recorded right after its commit."""
+the ingest held the store are recorded right after its commit.
+
+What the first visitor after an ingest would otherwise wait for is built here too (`warm`):
+the entity documents an ingest made stale, and the randomness audit of the new data version."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, null, select, update
 
 from gongshi import search
+from gongshi.api import documents as api_documents
+from gongshi.api.files import draw_audit_once
+from gongshi.app import create_app
 from gongshi.config import Settings
 from gongshi.ingest.fetch import Fetched
 from gongshi.ingest.pipeline import Options, Report, ingest
-from gongshi.store import correction_queue
+from gongshi.store import correction_queue, documents
 from gongshi.store.correction_queue import Spool
 from gongshi.store.db import Database
 from gongshi.store.models import IngestRun
@@ -91,3 +98,30 @@ def repair_index(db: Database, settings: Settings) -> tuple[int, list[str], sear
         search.repair(db, settings.index_dir, drift)
         drift = search.check(db, settings.index_dir)
     return replayed, removed, drift
+
+
+# Where the links of documents built outside a request start when no GONGSHI_BASE_URL is set (a
+# request from another local name rebuilds the few documents holding links: corrections).
+LOCAL_ROOT = "http://localhost"
+
+
+def warm_documents(db: Database, settings: Settings, report: Report | None = None,
+                   done: Callable[[int], None] = lambda n: None) -> int:
+    """Build and store the entity documents that are not current: of the entities one ingest
+    changed (`report`), or of all (missing, outdated, or built on an earlier day). Batches are
+    stored as they are built, each only if its entity has not changed meanwhile, so this is safe
+    beside `serve`, and to interrupt and run again. Returns how many were stored."""
+    root = settings.base_url or LOCAL_ROOT
+    with create_app(settings, database=db).app_context():
+        if report is None:
+            return api_documents.warm(db, root, done=done)
+        return sum(api_documents.warm(db, root, among, done) for among in
+                   documents.changed_entities(report.changed, report.source_id))
+
+
+def warm_audit(db: Database, settings: Settings) -> None:
+    """Compute the randomness audit of the current data version where the site looks for it
+    (api/files.py), unless it is there already."""
+    app = create_app(settings, database=db)
+    with app.test_request_context(base_url=settings.base_url or LOCAL_ROOT), db.session() as session:
+        draw_audit_once(session)

@@ -6,7 +6,7 @@ import re
 from flask import Blueprint, abort, render_template, request
 
 from gongshi.api.context import get_db
-from gongshi.api.files import computed_once
+from gongshi.api.files import draw_audit_once
 from gongshi.portal.offices import office_arg
 from gongshi.portal.web import csv_response, int_arg
 from gongshi.store import draw_audit
@@ -23,7 +23,7 @@ def _selected():
     if region is not None and not re.fullmatch(r"\d{6}", region):
         abort(400, description=f"参数 region 应为六位行政区划代码，收到“{region[:20]}”")
     with get_db().session() as session:
-        audit = computed_once(session, "draw-audit", draw_audit.compute)
+        audit = draw_audit_once(session)
         office = office_arg(session)
     offices = draw_audit.select_offices(audit, int_arg("year", low=1990, high=2100), office,
                                         int_arg("department", high=2**31 - 1), region)

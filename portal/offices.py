@@ -9,7 +9,7 @@ from flask import Blueprint, abort, render_template, request
 
 from gongshi.api.context import get_db
 from gongshi.api.datasets import TITLES
-from gongshi.api.files import computed_once
+from gongshi.api.files import draw_audit_once
 from gongshi.portal import charts
 from gongshi.portal.web import choice_arg, csv_response, int_arg
 from gongshi.store import draw_audit, pages, queries, stats
@@ -46,7 +46,7 @@ def office(office_id: int):
         tasks = stats.planned_vs_actual(session, office_id=office_id)
         plans = pages.office_plans(session, office_id)
         inspections = pages.office_inspections(session, office_id, limit=20)
-        audit = computed_once(session, "draw-audit", draw_audit.compute)
+        audit = draw_audit_once(session)
     audited = draw_audit.select_offices(audit, office_id=office_id)
     return render_template("office.html", office=found, years=years, peers=peers, city=city, latest=latest,
                            tasks=tasks, plans=plans, inspections=inspections, target=stats.JOINT_TARGET,

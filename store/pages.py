@@ -66,7 +66,7 @@ def entity_record(session: Session, key: str) -> queries.EntityRecord | None:
     if entity is None:
         return None
     return queries.EntityRecord(entity, queries.entity_inspections(session, [entity.id]),
-                                queries.entity_credit(session, entity.id))
+                                queries.entity_credit(session, [entity.id]))
 
 
 # --- tasks and plans ------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -98,7 +99,8 @@ def keyset_page(session: Session, model, where: list, after: int | None, limit: 
 
 def regions(session: Session, codes: Iterable[str | None]) -> dict[str, Region]:
     wanted = {c for c in codes if c}
-    return {r.code: r for r in session.scalars(select(Region).where(Region.code.in_(wanted)))} if wanted else {}
+    return {r.code: r for r in session.scalars(select(Region).where(Region.code.in_(wanted))
+                                               .order_by(Region.code))} if wanted else {}
 
 
 def departments_by_id(session: Session) -> dict[int, Department]:
@@ -107,8 +109,10 @@ def departments_by_id(session: Session) -> dict[int, Department]:
 
 
 def sources(session: Session, ids: Iterable[int]) -> dict[int, Source]:
+    """By id, in id order: an entity's record lists its sources in this order."""
     wanted = set(ids)
-    return {s.id: s for s in session.scalars(select(Source).where(Source.id.in_(wanted)))} if wanted else {}
+    return {s.id: s for s in session.scalars(select(Source).where(Source.id.in_(wanted))
+                                             .order_by(Source.id))} if wanted else {}
 
 
 def enterprise_filters(q: str | None = None, region: str | None = None, entity_type: str | None = None) -> list:
@@ -136,14 +140,31 @@ class EntityRecord:
         return getattr(self.entity, name)
 
 
+ENTITY_RECORD = (selectinload(MarketEntity.names), joinedload(MarketEntity.corrections))
+
+
 def entity_record(session: Session, uscc: str) -> EntityRecord | None:
     """An entity by USCC with names, inspections (task, plan, findings, authorities), credit
     events and correction requests: six queries whatever the size of the record."""
-    entity = session.scalar(select(MarketEntity).where(MarketEntity.uscc == uscc)
-                            .options(selectinload(MarketEntity.names), joinedload(MarketEntity.corrections)))
-    if entity is None:
-        return None
-    return EntityRecord(entity, entity_inspections(session, [entity.id]), entity_credit(session, entity.id))
+    entity = session.scalar(select(MarketEntity).where(MarketEntity.uscc == uscc).options(*ENTITY_RECORD))
+    return None if entity is None else _records(session, [entity])[0]
+
+
+def entity_records(session: Session, entity_ids: list[int]) -> list[EntityRecord]:
+    """The records of these entities (in id order), by the same six queries for all of them."""
+    entities = session.scalars(select(MarketEntity).where(MarketEntity.id.in_(entity_ids))
+                               .options(*ENTITY_RECORD).order_by(MarketEntity.id)).unique().all()
+    return _records(session, list(entities))
+
+
+def _records(session: Session, entities: list[MarketEntity]) -> list[EntityRecord]:
+    ids = [e.id for e in entities]
+    inspections, credit = defaultdict(list), defaultdict(list)
+    for inspection in entity_inspections(session, ids):  # newest first: kept in each entity's list
+        inspections[inspection.entity_id].append(inspection)
+    for event in entity_credit(session, ids):
+        credit[event.entity_id].append(event)
+    return [EntityRecord(e, inspections[e.id], credit[e.id]) for e in entities]
 
 
 def entity_inspections(session: Session, entity_ids: list[int]) -> list[Inspection]:
@@ -157,8 +178,8 @@ def entity_inspections(session: Session, entity_ids: list[int]) -> list[Inspecti
         .order_by(Inspection.completed_on.desc().nulls_last(), Inspection.id.desc())))
 
 
-def entity_credit(session: Session, entity_id: int) -> list[CreditEvent]:
-    return list(session.scalars(select(CreditEvent).where(CreditEvent.entity_id == entity_id)
+def entity_credit(session: Session, entity_ids: list[int]) -> list[CreditEvent]:
+    return list(session.scalars(select(CreditEvent).where(CreditEvent.entity_id.in_(entity_ids))
                                 .order_by(CreditEvent.decided_on.desc().nulls_last(), CreditEvent.id.desc())))
 
 

@@ -10,6 +10,8 @@ requests inserted, transaction open), drain-recorded (committed, not yet struck 
 And one point where it waits instead: held (an ingest's rows written, its write transaction open,
 until the test creates MARKER.release; on PostgreSQL, where an ingest never blocks a correction
 request, it also locks their table, so that the same test drives the same path on both).
+Warm-up points: warm-storing (a batch of documents written, its transaction open), audit (the
+audit computed, its file not yet written).
 """
 import functools
 import sys
@@ -23,7 +25,7 @@ from gongshi import search
 from gongshi.cli import main
 from gongshi.ingest.load import Loader
 from gongshi.search import build
-from gongshi.store import correction_queue
+from gongshi.store import correction_queue, documents, draw_audit
 from gongshi.store.models import Inspection
 
 
@@ -82,6 +84,10 @@ def install(point: str, marker: Path) -> None:
         around(correction_queue, "_record", marker, after=True)
     elif point == "drain-recorded":
         around(correction_queue.Spool, "strike", marker)
+    elif point == "warm-storing":
+        around(documents, "_store", marker, after=True)
+    elif point == "audit":
+        around(draw_audit, "compute", marker, after=True)
     else:
         raise SystemExit(f"unknown point {point}")
 
