@@ -10,7 +10,8 @@ the run, --documents documents spread evenly over the store (all by default) are
 the daily expiry makes them (built the day before); the warm-up then rebuilds those, and those
 missing among them, as `gongshi warm` and an ingest's warm-up do. Prints wall time and this
 process's CPU seconds (a steadier figure on a shared machine: SQLite's work is in it,
-PostgreSQL's not), and the rate. --audit also times the audit of the current data version
+PostgreSQL's not), the rate, and how long each batch's write transaction held the store (what a
+correction request filed meanwhile waits for at most). --audit also times the audit of the current data version
 computed afresh, as the warm-up after an ingest does.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import datetime as dt
 import os
 import shutil
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -32,6 +34,7 @@ from bench.api import store_for  # noqa: E402
 from gongshi.api import documents as api_documents  # noqa: E402
 from gongshi.app import create_app  # noqa: E402
 from gongshi.service import LOCAL_ROOT, warm_audit  # noqa: E402
+from gongshi.store import documents  # noqa: E402
 from gongshi.store.models import EntityDocument, MarketEntity  # noqa: E402
 from gongshi.store.stats_upkeep import batched_ids  # noqa: E402
 from gongshi.store.workdays import china_today  # noqa: E402
@@ -62,11 +65,23 @@ def main() -> None:
                             .values(built_on=china_today() - dt.timedelta(days=1)))
     # As an ingest's warm-up goes (store/documents.py changed_entities): a batch of ids at a time.
     batches = [select(MarketEntity.id).where(MarketEntity.id.in_(batch)) for batch in batched_ids(chosen)]
+    writes = []  # how long each batch's write transaction lasted: what a correction filed meanwhile waits for
+    keep_many = documents.keep_many
+
+    def timed_keep(*args):
+        start = time.perf_counter()
+        try:
+            return keep_many(*args)
+        finally:
+            writes.append(time.perf_counter() - start)
+
+    documents.keep_many = timed_keep
     with create_app(settings, database=db).app_context():
         kept, wall, cpu = timed(lambda: sum(api_documents.warm(db, LOCAL_ROOT, among) for among in batches))
     print(f"documents: {kept:,} built and stored in {wall:.1f} s (CPU {cpu:.1f} s): {kept / wall:,.0f} documents/s, "
-          f"{1_000_000 / (kept / wall) / 60:.1f} min per million   ({total:,} entities, {db.engine.dialect.name}, "
-          f"load average {os.getloadavg()[0]:.1f})", flush=True)
+          f"{1_000_000 / (kept / wall) / 60:.1f} min per million; {len(writes):,} write transactions, median "
+          f"{statistics.median(writes) * 1000:.0f} ms, longest {max(writes) * 1000:.0f} ms   ({total:,} entities, "
+          f"{db.engine.dialect.name}, load average {os.getloadavg()[0]:.1f})", flush=True)
     if args.audit:
         shutil.rmtree(settings.instance_dir / "downloads", ignore_errors=True)  # as a new data version finds it
         _, wall, cpu = timed(lambda: warm_audit(db, settings))
