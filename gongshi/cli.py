@@ -100,25 +100,32 @@ def _ingest_one(db: Database, settings: Settings, uri: str, options: Options, fe
 
 
 def _warm_documents(db: Database, settings: Settings, report: Report | None = None) -> bool:
-    """Build the stale entity documents (of one ingest's entities); False when the store stayed
-    locked by another writer (SQLite) longer than a write waits: what was built is kept."""
-    start = time.monotonic()
-    progress = (lambda n: click.echo(f"\r已生成主体记录 {n} 份", nl=False, err=True)) if sys.stderr.isatty() \
-        else (lambda n: None)
+    """Build the stale entity documents (of one ingest's entities). A failure leaves what was
+    built and the ingest in place, and is reported: False."""
+    start, tty = time.monotonic(), sys.stderr.isatty()
+    progress = (lambda n: click.echo(f"\r已生成主体记录 {n} 份", nl=False, err=True)) if tty else (lambda n: None)
     try:
         kept = warm_documents(db, settings, report, progress)
-    except OperationalError as exc:
-        click.echo(f"数据库正忙，主体记录未能全部预先生成（{exc.orig}）；已生成的保留，稍后运行 gongshi warm 即可",
-                   err=True)
+    except Exception as exc:  # noqa: BLE001 — like an index failure after the commit: reported, not fatal
+        busy = "数据库正忙，" if isinstance(exc, OperationalError) else ""  # a writer held SQLite past the lock wait
+        click.echo(f"{busy}主体记录未能全部预先生成（{exc}）；已生成的保留，稍后运行 gongshi warm 即可", err=True)
         return False
+    finally:
+        if tty:
+            click.echo(err=True)
     click.echo(f"已预先生成主体记录 {kept} 份（{time.monotonic() - start:.1f} 秒）")
     return True
 
 
-def _warm_audit(db: Database, settings: Settings) -> None:
+def _warm_audit(db: Database, settings: Settings) -> bool:
     start = time.monotonic()
-    warm_audit(db, settings)
+    try:
+        warm_audit(db, settings)
+    except Exception as exc:  # noqa: BLE001 — the first viewer computes it instead
+        click.echo(f"随机性审计未能预先计算（{exc}）；首位访问者打开时计算，或稍后运行 gongshi warm", err=True)
+        return False
     click.echo(f"随机性审计已就绪（{time.monotonic() - start:.1f} 秒）")
+    return True
 
 
 @main.command("index")
@@ -372,8 +379,7 @@ def warm(settings: Settings) -> None:
     """
     db = _open(settings)
     finished = _warm_documents(db, settings)
-    _warm_audit(db, settings)
-    sys.exit(0 if finished else 1)
+    sys.exit(0 if _warm_audit(db, settings) and finished else 1)
 
 
 @main.command()

@@ -99,8 +99,7 @@ def keyset_page(session: Session, model, where: list, after: int | None, limit: 
 
 def regions(session: Session, codes: Iterable[str | None]) -> dict[str, Region]:
     wanted = {c for c in codes if c}
-    return {r.code: r for r in session.scalars(select(Region).where(Region.code.in_(wanted))
-                                               .order_by(Region.code))} if wanted else {}
+    return {r.code: r for r in session.scalars(select(Region).where(Region.code.in_(wanted)))} if wanted else {}
 
 
 def departments_by_id(session: Session) -> dict[int, Department]:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select, update
 
+from gongshi.api import documents as api_documents
 from gongshi.api.documents import SHAPE
 from gongshi.app import create_app
 from gongshi.democity import generate_city
@@ -178,3 +179,21 @@ def test_an_interrupted_warm_up_leaves_nothing_half_written_and_a_rerun_finishes
         assert all(current(row) for row in stored(db).values())
         assert_served_from_store_as_fresh_dumps(db, app)
     assert audit_stored(instance)
+
+
+def test_a_warm_up_that_fails_leaves_the_ingest_in_place_and_says_what_to_run(instance, city, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("磁盘已满")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(api_documents, "warm", broken)
+        code, output = instance.run("ingest", "--kind", "entity", city["entity"])
+    assert code == 0 and "已导入" in output, output
+    assert "主体记录未能全部预先生成（磁盘已满）" in output and "gongshi warm" in output
+    with opened(instance) as (db, _):
+        assert stored(db) and not [row for row in stored(db).values() if current(row)]
+    code, output = instance.run("warm")
+    assert code == 0, output
+    with opened(instance) as (db, app):
+        assert all(current(row) for row in stored(db).values())
+        assert_served_from_store_as_fresh_dumps(db, app)
