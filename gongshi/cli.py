@@ -107,7 +107,7 @@ def _warm_documents(db: Database, settings: Settings, report: Report | None = No
     try:
         kept = warm_documents(db, settings, report, progress)
     except Exception as exc:  # noqa: BLE001 — like an index failure after the commit: reported, not fatal
-        busy = "数据库正忙，" if isinstance(exc, OperationalError) else ""  # a writer held SQLite past the lock wait
+        busy = "数据库正忙，" if isinstance(exc, OperationalError) else ""  # a writer held it past the lock wait
         click.echo(f"{busy}主体记录未能全部预先生成（{exc}）；已生成的保留，稍后运行 gongshi warm 即可", err=True)
         return False
     finally:

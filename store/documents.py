@@ -26,6 +26,7 @@ from gongshi.store.models import CreditEvent, EntityDocument, EntityName, Inspec
 from gongshi.store.stats_upkeep import batched_ids
 
 LOCK_WAIT = 0.05  # seconds a reader's store waits for a writer (an ingest holds it for minutes)
+WARM_LOCK_WAIT = 900.0  # seconds a warm-up's batch waits for a writer: it outlasts an ingest rather than fail
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,8 @@ def stale(session: Session, wanted: Wanted, after: int, limit: int, among: Selec
 def keep_many(db: Database, built: Iterable[tuple[Stored, bytes, bool]], wanted: Wanted) -> int:
     """Store documents built after their `Stored` was read, in one short transaction, each only if
     its entity is still at that revision (see keep); (stored, body, rooted) each. Returns how many
-    were stored. Waits for a writer as any write does (an ingest's lock: up to db.LOCK_WAIT)."""
-    with db.session() as session:
+    were stored. Waits for a writer (an ingest's lock) up to WARM_LOCK_WAIT."""
+    with db.session(lock_wait=WARM_LOCK_WAIT) as session:
         return _store(session, built, wanted)
 
 
