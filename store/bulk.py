@@ -8,11 +8,13 @@ type and fill the columns' Python defaults, so that what is stored is what `inse
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Table, func, select
+import orjson
+from sqlalchemy import Column, ColumnElement, Table, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 
@@ -47,6 +49,17 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     else:
         marks = ", ".join("?" * (len(given) + len(defaulted)))
         connection.exec_driver_sql(f"INSERT INTO {target} ({names}) VALUES ({marks})", [values(r) for r in rows])
+
+
+def among(session: Session, column: Column, values: Iterable) -> ColumnElement[bool]:
+    """`column IN values` with the values bound as ONE parameter: a PostgreSQL array, or a JSON
+    array that SQLite's json_each unpacks. An expanding IN renders a parameter per value, and
+    at an ingest's thousands of keys per batch that costs more than the lookup itself."""
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    unpacked = func.json_each(bindparam(None, orjson.dumps(values).decode())).table_valued("value")
+    return column.in_(select(unpacked.c.value))
 
 
 def new_ids(session: Session, table: Table, count: int) -> list[int]:
