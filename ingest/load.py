@@ -581,7 +581,7 @@ class StagedInspections(StagedRecords):
 
     @staticmethod
     def key(r: dict) -> str:
-        return _inspection_key(r)
+        return inspection_key(r)
 
     def __iter__(self) -> Iterator[dict]:
         self._db.execute("CREATE TABLE first AS SELECT key, MIN(row) AS first FROM staged GROUP BY key")
@@ -592,14 +592,14 @@ class StagedInspections(StagedRecords):
             if next_key != key:
                 if group is not None:
                     yield group
-                group, key = {**record, "findings": _findings(record)}, next_key
+                group, key = group_start(record), next_key
             else:
-                _merge(group, record)
+                merge_row(group, record)
         if group is not None:
             yield group
 
 
-def _inspection_key(r: dict) -> str:
+def inspection_key(r: dict) -> str:
     task = r["task"]
     return "\x1f".join((task["task_no"] or "", "" if task["task_no"] else task["name"] or "",
                         r["entity"]["uscc"] or r["entity"]["reg_no"] or ""))
@@ -609,7 +609,12 @@ def _findings(r: dict) -> list[tuple]:
     return [(item, result, r["row"]) for item, result in r["findings"]]
 
 
-def _merge(g: dict, r: dict) -> None:
+def group_start(r: dict) -> dict:
+    """The first row of an inspection, as the group its other rows join."""
+    return {**r, "findings": _findings(r)}
+
+
+def merge_row(g: dict, r: dict) -> None:
     """One more row of inspection `g`: its items, authorities, latest dates and notes join it."""
     g["findings"].extend(_findings(r))
     for name in r["authorities"]:
