@@ -494,21 +494,21 @@ class Loader:
                           "region_code": resolved.region_code})
         lead = lead or (depts[0]["department_id"] if depts else None)
         # The lead kind's office among the authorities did the work: a county office under a city's task.
-        own = [d["office_id"] for d in depts if d["department_id"] == lead]
-        findings, results = [], []
+        own = next((d["office_id"] for d in depts if d["department_id"] == lead), lead_office)
+        findings, results, problems = [], [], False
         for position, (item, result, row) in enumerate(r["findings"]):
             known = known_result(result)
             findings.append({"position": position, "item": item, "result": result,
                              "result_known": known is not None or result is None, "source_row": row})
             if result and result not in results:
                 results.append(result)
-        problems = any((known_result(x) or x) not in NO_PROBLEM_RESULTS for x in results)
+                problems = problems or (known or result) not in NO_PROBLEM_RESULTS
         values = {
             "entity_id": entity_id, "task_id": task_id, "completed_on": r["completed_on"],
             "published_on": r["published_on"],
             "deadline_working_days": task_days or self.source.deadline_working_days or self.default_deadline_days,
             "authorities_text": r["authorities_text"],
-            "lead_department_id": lead, "lead_office_id": own[0] if own else lead_office,
+            "lead_department_id": lead, "lead_office_id": own,
             "joint": task_joint or len({d["department_id"] for d in depts}) > 1,
             "problems_found": problems, "result_text": "；".join(results) or None,
             "follow_up": r["follow_up"], "region_code": r["region"] or (depts[0]["region_code"] if depts else None),
