@@ -4,16 +4,19 @@ PostgreSQL differ in how an ingest's rows reach a table.
 SQLite takes a plain DBAPI executemany, PostgreSQL a `COPY … FROM STDIN` (psycopg 3's
 `cursor.copy()`). Both skip SQLAlchemy's per-row parameter handling, which costs more than the
 database itself at a million rows, but convert every value with the column's own SQLAlchemy
-type and fill the columns' Python defaults, so that what is stored is what `insert()` stores.
+type (or, on SQLite, its equivalent without a Python call) and fill the columns' Python
+defaults, so that what is stored is what `insert()` stores (tests/test_bulk.py).
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import Column, ColumnElement, Table, any_, bindparam, func, select
+from sqlalchemy import Boolean, Column, ColumnElement, Date, Table, any_, bindparam, func, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -77,7 +80,19 @@ def new_ids(session: Session, table: Table, count: int) -> list[int]:
 
 
 def _converter(column: Column, dialect) -> Callable | None:
+    if dialect.name == "sqlite" and type(column.type) in _SQLITE_NATIVE:
+        return _SQLITE_NATIVE[type(column.type)]
     return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _iso_date(value):
+    return value.isoformat() if type(value) is dt.date else _SQLITE_DATE(value)
+
+
+_SQLITE_DATE = Date().dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
+# What SQLAlchemy's SQLite processors store, without a Python call per value: sqlite3 binds a bool
+# as 1/0 itself, and a date's ISO form is SQLAlchemy's "%04d-%02d-%02d".
+_SQLITE_NATIVE: dict[type, Callable | None] = {Boolean: None, Date: _iso_date}
 
 
 def _convert(column: Column, dialect, value: object) -> object:
