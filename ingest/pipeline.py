@@ -114,14 +114,11 @@ def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int
         raise IngestError(problems)
     report.kind = kind
     report.notes = {"extras": [h for _, h in mapping.extras], "dropped": mapping.dropped}
-    if kind == "result" and fetched.size >= stream.STREAM_BYTES:
-        source = stream.Source(fetched.path, fetched.name, file_format, limits, options.plan_name, options.year,
-                               options.progress)
+    if fetched.size >= stream.STREAM_BYTES:
         try:
-            with stream.StreamedInspections(source) as records:
-                _load(db, instance_dir, default_deadline_days, fetched, options, table, kind,
-                      _counted_into(report, records), report)
-            return report
+            return _load_streamed(db, instance_dir, default_deadline_days, fetched, options, table, kind, report,
+                                  stream.Source(fetched.path, fetched.name, file_format, kind, limits,
+                                                options.plan_name, options.year, options.progress))
         except stream.RowsApart:
             pass  # rolled back: this table's rows, not read yet, go the two-pass way
     table.rows = tqdm(table.rows, desc=fetched.name, unit=" 行", disable=not options.progress, mininterval=0.5)
@@ -136,8 +133,21 @@ def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int
     return report
 
 
-def _counted_into(report: Report, records: stream.StreamedInspections):
-    """The streamed inspections; once the last is loaded, the report has the file's row count."""
+def _load_streamed(db, instance_dir, default_deadline_days, fetched, options, table, kind, report, source) -> Report:
+    with stream.StreamedRecords(source) as records:
+        try:
+            _load(db, instance_dir, default_deadline_days, fetched, options, table, kind,
+                  _counted_into(report, records), report)
+        except IngestError as refused:
+            if records.finished:  # the reader's own verdict
+                raise
+            # The loader refused the file before the reader's end: the reader's list is the full one.
+            raise IngestError(records.problems() or refused.problems) from None
+    return report
+
+
+def _counted_into(report: Report, records: stream.StreamedRecords):
+    """The streamed records; once the last is loaded, the report has the file's row count."""
     yield from records
     report.rows = records.rows
 

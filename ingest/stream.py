@@ -1,11 +1,11 @@
-"""A large results file read and validated in a second process while this one loads it.
+"""A large table read and validated in a second process while this one loads it.
 
 The two passes of an ingest (validate every row, then write) cost about the same, so on a
 machine with two cores the first runs beside the second: a child process reads the table,
-validates each row and groups a per-item file's rows into inspections, and sends them here in
-batches; the loader writes them inside its transaction as they come. Nothing is committed before
-the child has read the last row, so a problem anywhere still refuses the whole file and writes
-nothing.
+validates each row (grouping a results file's per-item rows into inspections) and sends the
+records here in batches; the loader writes them inside its transaction as they come. Nothing is
+committed before the child has read the last row, so a problem anywhere still refuses the whole
+file, with every problem listed, and writes nothing.
 
 Grouping while streaming holds for files whose rows of one inspection are adjacent (the way
 departments publish them). When an inspection's rows turn out to be apart, the child says so at
@@ -42,15 +42,16 @@ class Source:
     path: Path
     name: str
     file_format: str
+    kind: str
     limits: Limits
     plan_name: str | None
     year: int | None
     progress: bool
 
 
-class StreamedInspections:
-    """Inspections of a results file as the child validates and groups them; `rows` holds the
-    number of data rows once the iteration is done."""
+class StreamedRecords:
+    """Records of a table (inspections, for results) as the child validates them; `rows` holds
+    the number of records read once the iteration is done."""
 
     def __init__(self, source: Source):
         context = multiprocessing.get_context("spawn")  # no copy of this process's connections
@@ -58,19 +59,22 @@ class StreamedInspections:
         self._child = context.Process(target=_produce, args=(source, child_conn), daemon=True)
         self._child.start()
         child_conn.close()
-        self.rows = 0
+        self.rows, self.finished = 0, False  # finished: the child's last word has been heard
 
     def __iter__(self) -> Iterator[dict]:
         while True:
             try:
                 kind, payload = self._conn.recv()
             except EOFError:  # killed, or out of memory: it could not say why
+                self.finished = True
                 self._child.join(timeout=5)
                 raise RuntimeError(f"读取进程意外退出（退出码 {self._child.exitcode}）"
                                    f" / the reading process died (exit code {self._child.exitcode})") from None
             if kind == "batch":
                 yield from payload
-            elif kind == "done":
+                continue
+            self.finished = True
+            if kind == "done":
                 self.rows, problems = payload
                 if problems:
                     raise IngestError(problems)
@@ -84,7 +88,19 @@ class StreamedInspections:
             else:
                 raise RuntimeError(f"读取进程出错 / the reading process failed:\n{payload}")
 
-    def __enter__(self) -> StreamedInspections:
+    def problems(self) -> list:
+        """The rest of the child's records skipped, the problems it found in the whole file: the
+        loader refused the file before its end, and the reader's list is the full one."""
+        try:
+            for _ in self:
+                pass
+        except IngestError as exc:
+            return exc.problems
+        except (RowsApart, RuntimeError):
+            pass
+        return []
+
+    def __enter__(self) -> StreamedRecords:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -99,12 +115,12 @@ def _produce(source: Source, conn) -> None:
     """The child: read, validate and group; every outcome ends in one message."""
     try:
         table = read_table(source.path, source.name, source.file_format, source.limits)
-        mapping, problems = map_headers(table, "result")
+        mapping, problems = map_headers(table, source.kind)
         table.rows = tqdm(table.rows, desc=source.name, unit=" 行", disable=not source.progress, mininterval=0.5)
         records = Counted(parse_rows(table, mapping, problems, plan_name=source.plan_name, year=source.year))
         batch = []
-        for group in _adjacent_groups(records):
-            batch.append(group)
+        for record in _adjacent_groups(records) if source.kind == "result" else records:
+            batch.append(record)
             if len(batch) == BATCH:
                 conn.send(("batch", batch))
                 batch = []

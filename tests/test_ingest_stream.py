@@ -38,14 +38,19 @@ def rewritten(src, out, change):
     return out
 
 
-def loaded_both_ways(db, settings, monkeypatch, path):
-    """The store and report after loading `path` two-pass, then (undone first) streamed."""
+def both_ways(db, settings, monkeypatch, path, kind="result", region=None):
+    """The store and report after loading `path` two-pass, then (undone first) streamed; or, for a
+    refused file, the problems each way listed."""
     outcomes = []
     for threshold in (float("inf"), 0):
         monkeypatch.setattr(stream, "STREAM_BYTES", threshold)
         with undone(db):
-            report = ingest(db, settings, str(path), Options(kind="result"))
-            outcomes.append((dump(db, provenance=False), report.counts, report.rows))
+            try:
+                report = ingest(db, settings, str(path), Options(kind=kind, region=region))
+            except IngestError as refused:
+                outcomes.append([str(p) for p in refused.problems])
+            else:
+                outcomes.append((dump(db, provenance=False), report.counts, report.rows))
     return outcomes
 
 
@@ -55,9 +60,33 @@ def test_a_streamed_results_file_gives_the_store_the_two_pass_way_gives(db, sett
     ingest_city(db, settings, city, kinds=("entity", "task"))
     path = city["result"] if order == "as published" else rewritten(city["result"], tmp_path / "apart.csv",
                                                                      lambda rows: rows[1::2] + rows[::2])
-    two_pass, streamed = loaded_both_ways(db, settings, monkeypatch, path)
+    two_pass, streamed = both_ways(db, settings, monkeypatch, path)
     assert streamed == two_pass
     assert two_pass[1]["inserted"] > 100 and two_pass[2] > two_pass[1]["inserted"]  # per-item rows merged
+
+
+@pytest.mark.parametrize("kind", ["entity", "credit"])
+def test_a_streamed_directory_or_credit_file_gives_the_store_the_two_pass_way_gives(db, settings, monkeypatch, city,
+                                                                                    kind):
+    if kind == "credit":
+        ingest_city(db, settings, city, kinds=("entity", "task", "result"))
+    two_pass, streamed = both_ways(db, settings, monkeypatch, city[kind], kind)
+    assert streamed == two_pass and two_pass[1]["inserted"] > 10
+
+
+def test_a_streamed_directory_with_a_row_repeated_otherwise_lists_every_problem(db, settings, monkeypatch, tmp_path,
+                                                                               city):
+    def spoil(rows):
+        rows[40] = [rows[2][0], rows[2][1] + "（分店）", *rows[2][2:]]  # the same USCC, another name
+        rows[-1] = ["91320600MA1XXXXXX?", *rows[-1][1:]]
+        return rows
+
+    path = rewritten(city["entity"], tmp_path / "名录.csv", spoil)
+    two_pass, streamed = both_ways(db, settings, monkeypatch, path, "entity")
+    assert streamed == two_pass and len(two_pass) == 2
+    assert "与第3行是同一条记录，但内容不同" in two_pass[0] and "名录.csv:41" in two_pass[0]
+    # The loader refuses an unknown --region before the reader is done: the rows' problems still come first.
+    assert both_ways(db, settings, monkeypatch, path, "entity", region="火星") == [two_pass, two_pass]
 
 
 def test_a_problem_in_the_last_row_of_a_streamed_file_refuses_it_whole(db, settings, monkeypatch, tmp_path, city):
@@ -81,3 +110,4 @@ def test_a_streamed_file_the_reader_refuses_names_the_row(db, settings, monkeypa
     with pytest.raises(IngestError) as refused:
         ingest(db, settings, str(ragged), Options(kind="result"))
     assert [(p.row, p.reason.split("：")[0]) for p in refused.value.problems] == [(4, "该行有 11 列数据，多于表头的 10 列")]
+
