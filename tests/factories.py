@@ -57,7 +57,7 @@ def dump(db, *, provenance: bool = True) -> dict[str, list[tuple]]:
     depend on load order, are left out, and so are the entity documents' bodies: derived copies
     that a warm-up or a request builds whenever it runs."""
     skip = {"source_id", "source_row", "ingest_run_id", "id", "inspection_id", "task_id", "entity_id", "plan_id",
-            "office_id", "lead_office_id", "natural_key", "content_hash"}
+            "office_id", "lead_office_id", "credit_event_id", "natural_key", "content_hash"}
     built = {"body", "built_on", "shape", "root"}
     out = {}
     with db.session() as session:
