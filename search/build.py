@@ -12,13 +12,15 @@ in the Existence format (no positions, no weights), so a term's postings are jus
 numbers, in the order the documents were added. Rows reach a worker in the order they were
 read, so each segment keeps the order of search.source.all_ids (see search.engine).
 
-Memory does not grow with the number of documents: when a writer's postings reach
-POSTINGS_BOUND (estimated bytes) they are written to an unnamed temporary file as one run,
-sorted by field and term, and the writer goes on empty; at commit the runs are merged term by
-term, a term's document numbers from earlier runs first. The segments are the same, with or
-without runs. Stored fields and the check column go to the segment's files as documents are
-added. The workers are started fresh (spawn), not forked, so that none holds a copy of the
-caller's memory (an ingest's, say).
+A worker's memory is bounded: when its postings reach POSTINGS_BOUND (estimated bytes) they
+are written to an unnamed temporary file as one run, sorted by field and term, and the writer
+goes on empty; at commit the runs are merged term by term, a term's document numbers from
+earlier runs first, so the segment is the one it would be without runs (and the search results
+with it). Stored fields and the check column go to the segment's files as documents are added.
+What still grows with a segment's documents is small: the columns' offsets (~10 bytes a
+document) and, at commit, the table of its terms (~16 bytes a term, ~50 a document; kept in
+arrays by `_TermBucket`). The workers are started fresh (spawn), not forked, so that none holds
+a copy of the caller's memory (an ingest's, say).
 """
 from __future__ import annotations
 
@@ -47,10 +49,7 @@ BACKLOG = 3  # row batches queued per worker: bounds what the reading process ho
 POLL = 1.0  # seconds between checks that the workers are still alive
 POSTINGS_BOUND = 96 * 2**20  # estimated bytes of postings a writer holds before it spills a run
 TERM_BYTES = 200  # estimated memory of a term new to a run: its string, its array, its dict slot
-CHUNK_BYTES = 2**20  # a run is written and read back in pieces of about this size
-# Documents a worker writes into one segment before it starts another: what a writer keeps per
-# document (its term table's entries, the stored columns' offsets: ~100 bytes) is bounded too.
-SEGMENT_DOCS = 1_000_000
+CHUNK_BYTES = 2**18  # a run is written and read back in pieces of about this size
 
 
 class BuildError(RuntimeError):
@@ -216,24 +215,18 @@ def write_in_process(ix, batches: Iterable[list[tuple]], regions: dict[str, str]
     writer.commit(merge=False)
 
 
-def _work(index_dir: str, jobs, results, regions: dict[str, str], bound: int, segment_docs: int) -> None:
-    """One indexing process: documents from the row batches on `jobs`, into new segments of
-    about `segment_docs` documents (one, unless the store is very large)."""
+def _work(index_dir: str, jobs, results, regions: dict[str, str], bound: int) -> None:
+    """One indexing process: documents from the row batches on `jobs`, into one new segment."""
     try:
-        ix = whoosh_index.open_dir(index_dir)
-        segments = []
-        writer = BulkWriter(ix, bound, _lk=False)
+        writer = BulkWriter(whoosh_index.open_dir(index_dir), bound, _lk=False)
         while (batch := jobs.get()) is not None:
             for row in batch:
                 writer.add_document(**source.document(row, regions))
-            if writer.doc_count() >= segment_docs:
-                segments.append(writer._finalize_segment())
-                writer = BulkWriter(ix, bound, _lk=False)
         if writer.doc_count():
-            segments.append(writer._finalize_segment())
+            results.put(writer._finalize_segment())
         else:
             writer._close_segment()
-        results.put(segments)
+            results.put(None)
     except BaseException:
         results.put(traceback.format_exc())
         sys.exit(1)
@@ -254,13 +247,12 @@ def _wait(step: Callable[..., object], workers: list, results, *args) -> object:
 
 def write_in_parallel(ix, index_dir: str, batches: Iterable[list[tuple]], regions: dict[str, str],
                       progress: Callable[[int], None]) -> None:
-    """Write the batches as segments in WORKERS processes and commit them together."""
+    """Write the batches as one segment per worker and commit them together."""
     parent = SegmentWriter(ix)
     spawn = multiprocessing.get_context("spawn")
     jobs = [spawn.Queue(BACKLOG) for _ in range(WORKERS)]
     results = spawn.Queue()
-    workers = [spawn.Process(target=_work, args=(index_dir, queue_, results, regions, POSTINGS_BOUND, SEGMENT_DOCS),
-                             daemon=True)
+    workers = [spawn.Process(target=_work, args=(index_dir, queue_, results, regions, POSTINGS_BOUND), daemon=True)
                for queue_ in jobs]
     for worker in workers:
         worker.start()
@@ -270,16 +262,16 @@ def write_in_parallel(ix, index_dir: str, batches: Iterable[list[tuple]], region
             progress(len(batch))
         for queue_ in jobs:
             _wait(queue_.put, workers, results, None)
-        written = [_wait(results.get, workers, results) for _ in workers]
+        segments = [_wait(results.get, workers, results) for _ in workers]
         for worker in workers:
             worker.join()
-        if any(isinstance(w, str) for w in written):  # a traceback: failed after its last job
-            raise BuildError("索引进程出错：\n" + "\n".join(w for w in written if isinstance(w, str)))
+        if any(isinstance(s, str) for s in segments):  # a traceback: failed after its last job
+            raise BuildError("索引进程出错：\n" + "\n".join(s for s in segments if isinstance(s, str)))
     except BaseException:
         for worker in workers:
             worker.kill()
         parent.cancel()
         raise
     parent._close_segment()
-    parent._commit_toc([segment for segments in written for segment in segments])
+    parent._commit_toc([s for s in segments if s is not None])
     parent._finish()
