@@ -16,15 +16,19 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Select, bindparam, literal, select, update
+from sqlalchemy import Select, bindparam, literal, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from gongshi.store.db import Database
 from gongshi.store.models import CreditEvent, EntityDocument, EntityName, Inspection, MarketEntity
-from gongshi.store.stats_upkeep import batched_ids
+from gongshi.store.scratch import scratch
 
+# Each table whose changed rows show in an entity's record: (the entity, the row's key). A task's
+# name and plan show in every inspection under it.
+_ENTITY_OF = {"market_entity": (MarketEntity.id, MarketEntity.id), "inspection": (Inspection.entity_id, Inspection.id),
+              "task": (Inspection.entity_id, Inspection.task_id), "credit_event": (CreditEvent.entity_id, CreditEvent.id)}
 LOCK_WAIT = 0.05  # seconds a reader's store waits for a writer (an ingest holds it for minutes)
 
 
@@ -83,24 +87,19 @@ def invalidate(session: Session, changed: Mapping[str, Iterable[int]], source_id
     """Bump the documents of every entity whose record one ingest changed (table → ids, as the
     loader counts them; names first published by `source_id` included), set-based, inside the
     ingest's transaction. Entities new to the store get their (empty) document row here."""
-    for table, ids in changed.items():
-        for batch in batched_ids(ids):
-            if table == "market_entity":
-                _bump(session, select(MarketEntity.id).where(MarketEntity.id.in_(batch)))
-            elif table == "inspection":
-                _bump(session, select(Inspection.entity_id).where(Inspection.id.in_(batch)))
-            elif table == "task":  # its name and plan show in every inspection under it
-                _bump(session, select(Inspection.entity_id).where(Inspection.task_id.in_(batch)))
-            elif table == "credit_event":
-                _bump(session, select(CreditEvent.entity_id).where(CreditEvent.id.in_(batch)))
-    # A result or credit file may publish a known entity under a new name (its former names).
-    _bump(session, select(EntityName.entity_id).where(EntityName.source_id == source_id))
+    with scratch(session) as tmp:
+        of_changed = [select(entity).where(key.in_(select(tmp.ids(f"invalidated_{table}", changed[table]).c.id)))
+                      for table, (entity, key) in _ENTITY_OF.items() if changed.get(table)]
+        # A result or credit file may publish a known entity under a new name (its former names).
+        named = select(EntityName.entity_id).where(EntityName.source_id == source_id)
+        _bump(session, select(tmp.ids("invalidated_entity", union(named, *of_changed)).c.id))
 
 
 def invalidate_entities(session: Session, entity_ids: Iterable[int]) -> None:
     """Bump these entities' documents (a correction request filed, published or answered)."""
-    for batch in batched_ids(entity_ids):
-        _bump(session, select(MarketEntity.id).where(MarketEntity.id.in_(batch)))
+    with scratch(session) as tmp:
+        _bump(session, select(MarketEntity.id)
+              .where(MarketEntity.id.in_(select(tmp.ids("invalidated_entity", entity_ids).c.id))))
 
 
 def _bump(session: Session, entity_ids: Select) -> None:
