@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Select, bindparam, literal, select, union, update
+from sqlalchemy import Table, bindparam, literal, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -92,20 +92,20 @@ def invalidate(session: Session, changed: Mapping[str, Iterable[int]], source_id
                       for table, (entity, key) in _ENTITY_OF.items() if changed.get(table)]
         # A result or credit file may publish a known entity under a new name (its former names).
         named = select(EntityName.entity_id).where(EntityName.source_id == source_id)
-        _bump(session, select(tmp.ids("invalidated_entity", union(named, *of_changed)).c.id))
+        _bump(session, tmp.ids("invalidated_entity", union(named, *of_changed)))
 
 
 def invalidate_entities(session: Session, entity_ids: Iterable[int]) -> None:
     """Bump these entities' documents (a correction request filed, published or answered)."""
     with scratch(session) as tmp:
-        _bump(session, select(MarketEntity.id)
-              .where(MarketEntity.id.in_(select(tmp.ids("invalidated_entity", entity_ids).c.id))))
+        _bump(session, tmp.ids("invalidated_entity", entity_ids))
 
 
-def _bump(session: Session, entity_ids: Select) -> None:
+def _bump(session: Session, entity_ids: Table) -> None:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = EntityDocument.__table__
-    stmt = dialect.insert(table).from_select(["entity_id", "revision"],
-                                             entity_ids.add_columns(literal(1)).distinct())
+    # Only entities that exist; a WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+    entities = select(MarketEntity.id, literal(1)).where(MarketEntity.id.in_(select(entity_ids.c.id)))
+    stmt = dialect.insert(table).from_select(["entity_id", "revision"], entities)
     session.execute(stmt.on_conflict_do_update(index_elements=[table.c.entity_id],
                                                set_={"revision": table.c.revision + 1, "body": None}))

@@ -153,7 +153,8 @@ def _refresh_task_groups(session: Session, tmp: Scratch, tasks: Table) -> set[in
                      func.max(case((Inspection.joint, 1), else_=0)) == 1,
                      func.count(), _count(Inspection.problems_found), func.count(Inspection.published_on),
                      _count(Inspection.published_on <= due.c.due), _count(Inspection.published_on > due.c.due),
-                     _count(due.c.due.is_(None)), _count(due.c.estimated))
+                     _count(or_(Inspection.completed_on.is_(None), Inspection.published_on.is_(None))),
+                     _count(and_(Inspection.published_on.is_not(None), due.c.estimated)))
         .outerjoin(due, and_(due.c.completed_on == Inspection.completed_on, due.c.days == DAYS))
         .where(inspected, Inspection.lead_office_id.is_not(None), YEAR.is_not(None))
         .group_by(Inspection.task_id, YEAR, Inspection.lead_office_id, Inspection.lead_department_id, DAYS)))
