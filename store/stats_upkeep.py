@@ -9,7 +9,7 @@ the entities that have penalties or abnormal-list entries)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
@@ -65,6 +65,7 @@ __all__ = ["STAT_MODELS", "refresh", "rebuild", "rebuild_if_emptied", "clear"]
 
 FOLLOW_UP = dt.timedelta(days=180)
 PENALTY, ABNORMAL, RISK = "行政处罚", "列入经营异常名录", "信用风险分类"
+SUMMARY = ("in_directory", "region_code", "risk_class", "last_inspected_year")  # StatEntity's columns but its key
 
 
 # --- SQL expressions over the facts ----------------------------------------------------------
@@ -114,8 +115,6 @@ def refresh(session: Session, changed: Mapping[str, Iterable[int]]) -> None:
         years = _refresh_task_groups(session, tmp, tasks) | _refresh_entities(session, tmp, entities)
         if years:
             _refresh_years(session, tmp, years)
-        if session.scalar(select(entities.c.id).limit(1)) is not None:
-            _refresh_directory(session)
 
 
 def rebuild(session: Session) -> None:
@@ -206,11 +205,32 @@ def _add_empty_groups(session: Session, tasks: Table) -> None:
 # --- per entity: its summary and the credit outcomes that follow its inspections --------------
 
 def _refresh_entities(session: Session, tmp: Scratch, entities: Table) -> set[int]:
-    """Rewrite these entities' summary (directory, risk class, last year inspected) and the
-    outcomes that follow their inspections; returns the years whose figures they touch."""
+    """Bring these entities' summary (directory, risk class, last year inspected) and the
+    outcomes that follow their inspections up to date; returns the years whose figures they touch."""
     in_scope = select(entities.c.id)
     years = set(session.scalars(delete(StatOutcome.__table__).where(StatOutcome.entity_id.in_(in_scope))
                                 .returning(StatOutcome.year)))
+    summary, stored = _summaries(tmp, in_scope), StatEntity.__table__
+    differs = or_(*(stored.c[c].is_distinct_from(summary.c[c]) for c in SUMMARY))
+    # An entity whose class changed moves its inspections between the classes' figures.
+    reclassed = (select(summary.c.entity_id).join(stored, stored.c.entity_id == summary.c.entity_id)
+                 .where(stored.c.risk_class.is_distinct_from(summary.c.risk_class)))
+    years.update(session.scalars(_inspections(YEAR).distinct()
+                                 .where(Inspection.entity_id.in_(reclassed), YEAR.is_not(None))))
+    _move_in_directory(session, summary, differs)
+    # Only the summaries that changed are written: a results file changes few entities' class or region.
+    session.execute(update(stored).where(stored.c.entity_id == summary.c.entity_id, differs)
+                    .values({c: summary.c[c] for c in SUMMARY}))
+    session.execute(insert(stored).from_select(["entity_id", *SUMMARY], select(summary.c.entity_id, *(
+        summary.c[c] for c in SUMMARY)).where(~exists().where(stored.c.entity_id == summary.c.entity_id))))
+    outcomes = _outcomes(session, in_scope)
+    _insert(session, StatOutcome, outcomes)
+    years.update(o["year"] for o in outcomes)
+    return years
+
+
+def _summaries(tmp: Scratch, entity_ids) -> Table:
+    """These entities' summaries as they are now, in a temporary table shaped like StatEntity."""
     summary = tmp.table("upkeep_stat_entity", Column("entity_id", Integer, primary_key=True),
                         Column("in_directory", Boolean), Column("region_code", String(6)),
                         Column("risk_class", String(1)), Column("last_inspected_year", Integer))
@@ -222,18 +242,35 @@ def _refresh_entities(session: Session, tmp: Scratch, entities: Table) -> set[in
     last_year = _inspections(func.max(YEAR)).where(Inspection.entity_id == MarketEntity.id).scalar_subquery()
     tmp.fill(summary, select(MarketEntity.id, Source.kind == "entity", MarketEntity.region_code, latest_risk,
                              last_year)
-             .join(Source, Source.id == MarketEntity.source_id).where(MarketEntity.id.in_(in_scope)))
-    # An entity whose class changed moves its inspections between the classes' figures.
-    reclassed = (select(summary.c.entity_id).join(StatEntity, StatEntity.entity_id == summary.c.entity_id)
-                 .where(StatEntity.risk_class.is_distinct_from(summary.c.risk_class)))
-    years.update(session.scalars(_inspections(YEAR).distinct()
-                                 .where(Inspection.entity_id.in_(reclassed), YEAR.is_not(None))))
-    session.execute(delete(StatEntity).where(StatEntity.entity_id.in_(in_scope)))
-    session.execute(insert(StatEntity).from_select(list(summary.columns.keys()), select(summary)))
-    outcomes = _outcomes(session, in_scope)
-    _insert(session, StatOutcome, outcomes)
-    years.update(o["year"] for o in outcomes)
-    return years
+             .join(Source, Source.id == MarketEntity.source_id).where(MarketEntity.id.in_(entity_ids)))
+    return summary
+
+
+def _move_in_directory(session: Session, summary: Table, differs) -> None:
+    """Move the entities whose summary changes (or that are new) between the cells of the
+    histogram behind directory coverage (StatDirectory), before their summaries are written."""
+    stored = StatEntity.__table__
+    cells = Counter({tuple(key): n for *key, n in session.execute(select(
+        StatDirectory.in_directory, StatDirectory.region_code, StatDirectory.risk_class,
+        StatDirectory.last_inspected_year, StatDirectory.entities))})
+    leaving, arriving = _cell(stored), _cell(summary)
+    for *key, n in session.execute(select(*leaving, func.count())
+                                   .join(summary, summary.c.entity_id == stored.c.entity_id)
+                                   .where(differs).group_by(*leaving)):
+        cells[tuple(key)] -= n
+    for *key, n in session.execute(select(*arriving, func.count())
+                                   .outerjoin(stored, stored.c.entity_id == summary.c.entity_id)
+                                   .where(or_(stored.c.entity_id.is_(None), differs)).group_by(*arriving)):
+        cells[tuple(key)] += n
+    session.execute(delete(StatDirectory))
+    _insert(session, StatDirectory, [{"in_directory": d, "region_code": g, "risk_class": r, "last_inspected_year": y,
+                                      "entities": n} for (d, g, r, y), n in cells.items() if n])
+
+
+def _cell(table: Table) -> tuple:
+    """An entity summary's cell in StatDirectory: '' for no region or class, 0 for never inspected."""
+    return (table.c.in_directory, func.coalesce(table.c.region_code, EMPTY), func.coalesce(table.c.risk_class, EMPTY),
+            func.coalesce(table.c.last_inspected_year, _inline(0)))
 
 
 def _outcomes(session: Session, entity_ids) -> list[dict]:
@@ -366,13 +403,3 @@ def _credit_rows(session: Session, years: set[int], visits: Table) -> list[dict]
         if (year, cls) in out:
             out[(year, cls)]["followed_by_penalty" if kind == PENALTY else "followed_by_abnormal"] = n
     return list(out.values())
-
-
-def _refresh_directory(session: Session) -> None:
-    """The histogram behind directory coverage: one GROUP BY over the per-entity summary."""
-    session.execute(delete(StatDirectory))
-    keys = (StatEntity.in_directory, func.coalesce(StatEntity.region_code, EMPTY),
-            func.coalesce(StatEntity.risk_class, EMPTY), func.coalesce(StatEntity.last_inspected_year, _inline(0)))
-    rows = session.execute(select(*keys, func.count()).group_by(*keys)).all()
-    _insert(session, StatDirectory, [{"in_directory": d, "region_code": g, "risk_class": r, "last_inspected_year": y,
-                                      "entities": n} for d, g, r, y, n in rows])
