@@ -16,19 +16,16 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Table, bindparam, literal, select, union, update
+from sqlalchemy import Table, bindparam, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from gongshi.store.changes import ENTITY_OF, changed_ids, touched, touched_table
 from gongshi.store.db import Database
-from gongshi.store.models import CreditEvent, EntityDocument, EntityName, Inspection, MarketEntity
+from gongshi.store.models import EntityDocument, EntityName, MarketEntity
 from gongshi.store.scratch import scratch
 
-# Each table whose changed rows show in an entity's record: (the entity, the row's key). A task's
-# name and plan show in every inspection under it.
-_ENTITY_OF = {"market_entity": (MarketEntity.id, MarketEntity.id), "inspection": (Inspection.entity_id, Inspection.id),
-              "task": (Inspection.entity_id, Inspection.task_id), "credit_event": (CreditEvent.entity_id, CreditEvent.id)}
 LOCK_WAIT = 0.05  # seconds a reader's store waits for a writer (an ingest holds it for minutes)
 
 
@@ -88,11 +85,9 @@ def invalidate(session: Session, changed: Mapping[str, Iterable[int]], source_id
     loader counts them; names first published by `source_id` included), set-based, inside the
     ingest's transaction. Entities new to the store get their (empty) document row here."""
     with scratch(session) as tmp:
-        of_changed = [select(entity).where(key.in_(select(tmp.ids(f"invalidated_{table}", changed[table]).c.id)))
-                      for table, (entity, key) in _ENTITY_OF.items() if changed.get(table)]
         # A result or credit file may publish a known entity under a new name (its former names).
         named = select(EntityName.entity_id).where(EntityName.source_id == source_id)
-        _bump(session, tmp.ids("invalidated_entity", union(named, *of_changed)))
+        _bump(session, touched_table(tmp, "invalidated_entity", [named, *touched(changed_ids(tmp, changed), ENTITY_OF)]))
 
 
 def invalidate_entities(session: Session, entity_ids: Iterable[int]) -> None:

@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from gongshi.store.bulk import insert_rows
+from gongshi.store.changes import ENTITY_OF, TASK_OF, changed_ids, touched, touched_table
 from gongshi.store.models import (
     CreditEvent,
     Inspection,
@@ -99,19 +100,11 @@ def refresh(session: Session, changed: Mapping[str, Iterable[int]]) -> None:
     """Bring the aggregates up to date for what one ingest changed (table → ids), inside the
     ingest's transaction. Work is limited to the tasks, entities and years those ids touch."""
     with scratch(session) as tmp:
-        inspections = tmp.ids("upkeep_inspection", changed.get("inspection", ()))
-        changed_tasks = tmp.ids("upkeep_changed_task", changed.get("task", ()))
-        credit = tmp.ids("upkeep_credit_event", changed.get("credit_event", ()))
-        directory = tmp.ids("upkeep_market_entity", changed.get("market_entity", ()))
-        of_inspections = Inspection.id.in_(select(inspections.c.id))
-        tasks = tmp.ids("upkeep_task", union(select(changed_tasks.c.id),
-                                             select(Inspection.task_id).where(of_inspections)))
-        entities = tmp.ids("upkeep_entity", union(
-            select(directory.c.id),
-            select(Inspection.entity_id).where(of_inspections),
-            # A corrected task moves its inspections' year and departments: their outcomes follow.
-            select(Inspection.entity_id).where(Inspection.task_id.in_(select(changed_tasks.c.id))),
-            select(CreditEvent.entity_id).where(CreditEvent.id.in_(select(credit.c.id)))))
+        ids = changed_ids(tmp, changed)
+        if not ids:
+            return
+        tasks = touched_table(tmp, "upkeep_task", touched(ids, TASK_OF))
+        entities = touched_table(tmp, "upkeep_entity", touched(ids, ENTITY_OF))
         years = _refresh_task_groups(session, tmp, tasks) | _refresh_entities(session, tmp, entities)
         if years:
             _refresh_years(session, tmp, years)
