@@ -227,15 +227,20 @@ def _summaries(tmp: Scratch, entity_ids) -> Table:
     summary = tmp.table("upkeep_stat_entity", Column("entity_id", Integer, primary_key=True),
                         Column("in_directory", Boolean), Column("region_code", String(6)),
                         Column("risk_class", String(1)), Column("last_inspected_year", Integer))
-    latest_risk = (select(CreditEvent.risk_class)  # the latest class wins
-                   .where(CreditEvent.entity_id == MarketEntity.id, CreditEvent.kind == RISK,
-                          CreditEvent.risk_class.is_not(None), CreditEvent.risk_class != "")
-                   .order_by(CreditEvent.decided_on.desc().nulls_last(), CreditEvent.id.desc())
-                   .limit(1).scalar_subquery())
-    last_year = _inspections(func.max(YEAR)).where(Inspection.entity_id == MarketEntity.id).scalar_subquery()
-    tmp.fill(summary, select(MarketEntity.id, Source.kind == "entity", MarketEntity.region_code, latest_risk,
-                             last_year)
-             .join(Source, Source.id == MarketEntity.source_id).where(MarketEntity.id.in_(entity_ids)))
+    # Grouped and joined rather than a subquery per entity: PostgreSQL hashes them at once.
+    last_year = (_inspections(Inspection.entity_id, func.max(YEAR).label("year"))
+                 .where(Inspection.entity_id.in_(entity_ids)).group_by(Inspection.entity_id).subquery())
+    classes = (select(CreditEvent.entity_id, CreditEvent.risk_class, func.row_number().over(  # the latest wins
+        partition_by=CreditEvent.entity_id, order_by=(CreditEvent.decided_on.desc().nulls_last(), CreditEvent.id.desc()))
+        .label("rank"))
+        .where(CreditEvent.entity_id.in_(entity_ids), CreditEvent.kind == RISK, CreditEvent.risk_class.is_not(None),
+               CreditEvent.risk_class != "").subquery())
+    tmp.fill(summary, select(MarketEntity.id, Source.kind == "entity", MarketEntity.region_code, classes.c.risk_class,
+                             last_year.c.year)
+             .join(Source, Source.id == MarketEntity.source_id)
+             .outerjoin(classes, and_(classes.c.entity_id == MarketEntity.id, classes.c.rank == 1))
+             .outerjoin(last_year, last_year.c.entity_id == MarketEntity.id)
+             .where(MarketEntity.id.in_(entity_ids)))
     return summary
 
 
@@ -349,9 +354,13 @@ def _visits(tmp: Scratch, years: set[int]) -> tuple[Table, Table]:
     entity_years = tmp.table("upkeep_entity_year", Column("year", Integer, primary_key=True),
                              Column("entity_id", Integer, primary_key=True), Column("inspections", Integer),
                              Column("offices", Integer), Column("separate", Integer))
-    tmp.fill(entity_years, select(visits.c.year, visits.c.entity_id, func.sum(visits.c.inspections),
-                                  func.count(distinct(visits.c.office_id)), func.sum(visits.c.separate))
-             .group_by(visits.c.year, visits.c.entity_id))
+    # Per office first, so that the distinct offices are counted without a COUNT(DISTINCT)'s sort.
+    offices = (select(visits.c.year, visits.c.entity_id, visits.c.office_id,
+                      func.sum(visits.c.inspections).label("inspections"), func.sum(visits.c.separate).label("separate"))
+               .group_by(visits.c.year, visits.c.entity_id, visits.c.office_id).subquery())
+    tmp.fill(entity_years, select(offices.c.year, offices.c.entity_id, func.sum(offices.c.inspections),
+                                  func.count(offices.c.office_id), func.sum(offices.c.separate))
+             .group_by(offices.c.year, offices.c.entity_id))
     return visits, entity_years
 
 
