@@ -105,7 +105,8 @@ def refresh(session: Session, changed: Mapping[str, Iterable[int]]) -> None:
             return
         tasks = touched_table(tmp, "upkeep_task", touched(ids, TASK_OF))
         entities = touched_table(tmp, "upkeep_entity", touched(ids, ENTITY_OF))
-        years = _refresh_task_groups(session, tmp, tasks) | _refresh_entities(session, tmp, entities)
+        years = _refresh_task_groups(session, tmp, tasks) | \
+            _refresh_entities(session, tmp, entities, reclassing="credit_event" in ids)
         if years:
             _refresh_years(session, tmp, years)
 
@@ -197,19 +198,20 @@ def _add_empty_groups(session: Session, tasks: Table) -> None:
 
 # --- per entity: its summary and the credit outcomes that follow its inspections --------------
 
-def _refresh_entities(session: Session, tmp: Scratch, entities: Table) -> set[int]:
+def _refresh_entities(session: Session, tmp: Scratch, entities: Table, reclassing: bool) -> set[int]:
     """Bring these entities' summary (directory, risk class, last year inspected) and the
-    outcomes that follow their inspections up to date; returns the years whose figures they touch."""
+    outcomes that follow their inspections up to date; returns the years whose figures they touch.
+    `reclassing`: credit records changed (risk classes come from them only)."""
     in_scope = select(entities.c.id)
     years = set(session.scalars(delete(StatOutcome.__table__).where(StatOutcome.entity_id.in_(in_scope))
                                 .returning(StatOutcome.year)))
     summary, stored = _summaries(tmp, in_scope), StatEntity.__table__
     differs = or_(*(stored.c[c].is_distinct_from(summary.c[c]) for c in SUMMARY))
-    # An entity whose class changed moves its inspections between the classes' figures.
-    reclassed = (select(summary.c.entity_id).join(stored, stored.c.entity_id == summary.c.entity_id)
-                 .where(stored.c.risk_class.is_distinct_from(summary.c.risk_class)))
-    years.update(session.scalars(_inspections(YEAR).distinct()
-                                 .where(Inspection.entity_id.in_(reclassed), YEAR.is_not(None))))
+    if reclassing:  # an entity whose class changed moves its inspections between the classes' figures
+        reclassed = (select(summary.c.entity_id).join(stored, stored.c.entity_id == summary.c.entity_id)
+                     .where(stored.c.risk_class.is_distinct_from(summary.c.risk_class)))
+        years.update(session.scalars(_inspections(YEAR).distinct()
+                                     .where(Inspection.entity_id.in_(reclassed), YEAR.is_not(None))))
     _move_in_directory(session, summary, differs)
     # Only the summaries that changed are written: a results file changes few entities' class or region.
     session.execute(update(stored).where(stored.c.entity_id == summary.c.entity_id, differs)
@@ -251,15 +253,13 @@ def _move_in_directory(session: Session, summary: Table, differs) -> None:
     cells = Counter({tuple(key): n for *key, n in session.execute(select(
         StatDirectory.in_directory, StatDirectory.region_code, StatDirectory.risk_class,
         StatDirectory.last_inspected_year, StatDirectory.entities))})
-    leaving, arriving = _cell(stored), _cell(summary)
-    for *key, n in session.execute(select(*leaving, func.count())
-                                   .join(summary, summary.c.entity_id == stored.c.entity_id)
-                                   .where(differs).group_by(*leaving)):
-        cells[tuple(key)] -= n
-    for *key, n in session.execute(select(*arriving, func.count())
-                                   .outerjoin(stored, stored.c.entity_id == summary.c.entity_id)
-                                   .where(or_(stored.c.entity_id.is_(None), differs)).group_by(*arriving)):
-        cells[tuple(key)] += n
+    moves = (*_cell(stored), *_cell(summary))  # from (none for a new entity) → to
+    for *move, n in session.execute(select(*moves, func.count()).select_from(summary)
+                                    .outerjoin(stored, stored.c.entity_id == summary.c.entity_id)
+                                    .where(or_(stored.c.entity_id.is_(None), differs)).group_by(*moves)):
+        if move[0] is not None:
+            cells[tuple(move[:4])] -= n
+        cells[tuple(move[4:])] += n
     session.execute(delete(StatDirectory))
     _insert(session, StatDirectory, [{"in_directory": d, "region_code": g, "risk_class": r, "last_inspected_year": y,
                                       "entities": n} for (d, g, r, y), n in cells.items() if n])

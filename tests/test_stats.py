@@ -290,6 +290,9 @@ def _corrections(tmp) -> list[tuple[str, object]]:
     return [("result", write_csv(tmp / "results-2.csv", RESULT_HEADER, results)),
             ("task", write_csv(tmp / "tasks-2.csv", TASK_HEADER, tasks)),
             ("credit", write_csv(tmp / "credit-2.csv", CREDIT_HEADER, credit)),
+            # A class alone: E3 has no credit outcome that would bring its year's figures along.
+            ("credit", write_csv(tmp / "credit-3.csv", CREDIT_HEADER,
+                                 [[E[3], "商店3", "信用风险分类", "2021-12-01", CITY, "", "", "D"]])),
             ("entity", write_csv(tmp / "entities-2.csv", ENTITY_HEADER, entities))]
 
 
