@@ -30,7 +30,8 @@ class Scratch:
         return table
 
     def ids(self, name: str, ids: Iterable[int] | SelectBase) -> Table:
-        """A table of distinct ids (column `id`): given, or those a SELECT of one column returns."""
+        """A table of ids (column `id`, the key): given, or returned by a SELECT of one column that
+        does not repeat one (a UNION, or a SELECT DISTINCT)."""
         table = self.table(name, Column("id", Integer, primary_key=True))
         self.fill(table, ids if isinstance(ids, SelectBase) else [{"id": i} for i in set(ids)])
         return table
@@ -47,6 +48,7 @@ class Scratch:
 
 @contextmanager
 def scratch(session: Session) -> Iterator[Scratch]:
+    """Temporary tables for the statements of this block, dropped at its end."""
     tables = Scratch(session)
     yield tables
     connection = session.connection()
