@@ -3,10 +3,12 @@
     .venv/bin/python bench/ingest.py --rows 1000000            # SQLite (default)
     .venv/bin/python bench/ingest.py --rows 1000000 --postgres postgresql+psycopg://…
 
-Prints rows per second, the CPU seconds of this process (a steadier figure on a shared machine,
-though the database server's share is not in it for PostgreSQL) and the peak resident memory
-of the process that runs the results ingest (the directory and the tasks are loaded before it
-in a child process). The city is generated once per size into bench-data/ (deterministic) and reused; the timed
+Prints rows per second, the CPU seconds of this process and of the process that reads and
+validates a large file beside it (ingest/stream.py; steadier figures on a shared machine, though
+the database server's share is not in them for PostgreSQL), and peak resident memory: this
+process's, and its largest child's before and after the results (the directory and the tasks
+are loaded first in a child process of their own, so a larger figure after is the reading
+process's). The city is generated once per size into bench-data/ (deterministic) and reused; the timed
 part is `ingest` of the results file alone (decode, validate, normalise, load, commit), with the
 directory and tasks loaded before it.
 """
@@ -103,14 +105,18 @@ def main() -> None:
         setup.join()
         results = trim(files["result"], args.rows, tmp / "results.csv")
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        child_before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         start, cpu = time.perf_counter(), os.times()
         report = ingest(db, str(results), Options(kind="result", progress=True), instance_dir=settings.instance_dir)
         elapsed, after = time.perf_counter() - start, os.times()
         cpu_seconds = after.user + after.system - cpu.user - cpu.system
+        reader_cpu = after.children_user + after.children_system - cpu.children_user - cpu.children_system
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        child_after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"result  {report.rows:>10,} rows  {elapsed:8.1f} s  {report.rows / elapsed:10,.0f} rows/s  "
-              f"(CPU {cpu_seconds:.1f} s of this process; {report.counts['inserted']:,} inspections; "
-              f"peak RSS {rss_before:,.0f} MiB before, {peak:,.0f} MiB after; {db.engine.dialect.name})")
+              f"(CPU {cpu_seconds:.1f} s of this process, {reader_cpu:.1f} s of the reading process; "
+              f"{report.counts['inserted']:,} inspections; peak RSS {rss_before:,.0f} MiB before, {peak:,.0f} MiB "
+              f"after; largest child {child_before:,.0f} MiB before, {child_after:,.0f} MiB after; {db.engine.dialect.name})")
 
 
 if __name__ == "__main__":

@@ -16,13 +16,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
+import orjson
 from sqlalchemy import delete, distinct, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from gongshi.ingest.departments import DepartmentResolver
 from gongshi.ingest.errors import IngestError, Problem
 from gongshi.ingest.values import split_list
-from gongshi.store.bulk import insert_rows, new_ids
+from gongshi.store.bulk import among, insert_rows, new_ids
 from gongshi.store.models import (
     CheckItem,
     CreditEvent,
@@ -55,9 +56,24 @@ def _jsonable(value):
     return value
 
 
-def content_hash(values: dict) -> str:
+HASH_PREFIX = "o"  # not a hex digit: tells these hashes from the legacy ones stored before
+
+
+def content_hash(values: object) -> str:
+    """The digest a fact's normalised content is compared by: SHA-256 over orjson's bytes
+    (keys sorted), several times faster than the standard library's encoder."""
+    text = orjson.dumps(values, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=_jsonable)
+    return HASH_PREFIX + hashlib.sha256(text).hexdigest()[:63]
+
+
+def legacy_hash(values: object) -> str:
+    """The digest stores written before orjson hold; compared only against such a stored value."""
     text = json.dumps(values, sort_keys=True, ensure_ascii=False, default=_jsonable)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def same_content(stored: str, digest: str, values: object) -> bool:
+    return stored == digest or (not stored.startswith(HASH_PREFIX) and stored == legacy_hash(values))
 
 
 def short_hash(*parts: object) -> str:
@@ -75,7 +91,14 @@ def batched(items: Iterable, size: int = BATCH) -> Iterator[list]:
         yield batch
 
 
-OFFICE_COLUMNS = frozenset({"office_id", "lead_office_id"})
+OFFICE_COLUMNS = ("office_id", "lead_office_id")
+
+
+def _without_offices(values: dict) -> dict:
+    content = dict(values)
+    for column in OFFICE_COLUMNS:
+        content.pop(column, None)
+    return content
 
 
 class Loader:
@@ -106,17 +129,17 @@ class Loader:
         outcome: dict[str, tuple[int, str]] = {}
         # Offices are read from the published names, which are hashed: an office id alone is no
         # change of content (and stores migrated to offices re-ingest their files unchanged).
-        hashes = [content_hash([{k: v for k, v in values.items() if k not in OFFICE_COLUMNS},
-                                children[i] if children else None]) for i, (_, values, _) in enumerate(items)]
+        contents = [[_without_offices(values), children[i] if children else None] for i, (_, values, _) in enumerate(items)]
         existing = {
             key: (id_, old_hash, run_id, old_row)
-            for id_, key, old_hash, run_id, old_row in self.session.execute(
+            for id_, key, old_hash, run_id, old_row in self.session.connection().execute(
                 select(model.id, model.natural_key, model.content_hash, model.ingest_run_id, model.source_row)
-                .where(model.natural_key.in_({key for key, _, _ in items})))
+                .where(among(self.session, model.natural_key, {key for key, _, _ in items}))).all()
         }
         provenance = {"source_id": self.source.id, "ingest_run_id": self.run.id}
-        new_rows, changed_rows, first = [], [], {}
-        for (key, values, row), digest in zip(items, hashes):
+        new_rows, changed_rows, rehashed, first = [], [], [], {}
+        for (key, values, row), content in zip(items, contents):
+            digest = content_hash(content)
             earlier = self._met(key, existing.get(key), first)
             if earlier:
                 self._repeat(model, row, digest, *earlier)
@@ -124,14 +147,18 @@ class Loader:
                     outcome[key] = (existing[key][0], "unchanged")
                 continue
             first[key] = (row, digest)
-            row_values = {**values, **provenance, "source_row": row, "natural_key": key, "content_hash": digest}
             if key not in existing:
-                new_rows.append(row_values)
-            elif existing[key][1] != digest:
-                changed_rows.append({**row_values, "id": existing[key][0]})
+                new_rows.append({**values, **provenance, "source_row": row, "natural_key": key, "content_hash": digest})
+            elif not same_content(existing[key][1], digest, content):
+                changed_rows.append({**values, **provenance, "source_row": row, "natural_key": key,
+                                     "content_hash": digest, "id": existing[key][0]})
             else:
                 outcome[key] = (existing[key][0], "unchanged")
                 self._unchanged[key] = row
+                if existing[key][1] != digest:  # a legacy hash of the same content, written anew once
+                    rehashed.append({"id": existing[key][0], "content_hash": digest})
+        if rehashed:
+            self.session.execute(update(model), rehashed)
         if new_rows:
             # Ids are drawn before the write, so that nothing is read back (store/bulk.py).
             for r, id_ in zip(new_rows, new_ids(self.session, model.__table__, len(new_rows))):
@@ -216,7 +243,7 @@ class Loader:
         directory yet are created from what the row says (name, region), and every name
         they are published under is kept in their name history."""
         keys = [self.entity_key(r) for r in refs]
-        found = self._entity_ids(set(keys))
+        found = self._entity_ids(set(keys))  # key → (id, current name)
         missing = {}
         for key, ref, row, region in zip(keys, refs, rows, region_of):
             if key not in found and key not in missing:
@@ -225,9 +252,12 @@ class Loader:
                 missing[key] = (key, values, row)
         if missing:
             outcome = self.upsert(MarketEntity, list(missing.values()))
-            found.update({k: v[0] for k, v in outcome.items()})
-        ids = [found[k] for k in keys]
-        self.record_names([(i, r["name"], row) for i, r, row in zip(ids, refs, rows) if r["name"]])
+            found.update({k: (v[0], None) for k, v in outcome.items()})
+        ids = [found[k][0] for k in keys]
+        # An entity's current name is always in its name history already (every writer of the
+        # name records it), so only other names are looked up.
+        self.record_names([(found[k][0], r["name"], row) for k, r, row in zip(keys, refs, rows)
+                           if r["name"] and r["name"] != found[k][1]])
         return ids
 
     @staticmethod
@@ -235,19 +265,17 @@ class Loader:
         return f"entity:{ref['uscc']}" if ref["uscc"] else f"entity:reg:{ref['reg_no']}"
 
     def _entity_ids(self, keys: set[str]) -> dict[str, int]:
-        found = {}
-        for batch in batched(keys, 900):
-            found.update({k: i for i, k in self.session.execute(
-                select(MarketEntity.id, MarketEntity.natural_key).where(MarketEntity.natural_key.in_(batch)))})
-        return found
+        return {k: (i, name) for i, k, name in self.session.connection().execute(
+            select(MarketEntity.id, MarketEntity.natural_key, MarketEntity.name)
+            .where(among(self.session, MarketEntity.natural_key, keys))).all()}
 
     def record_names(self, names: list[tuple[int, str, int | None]]) -> None:
         wanted = {(i, n): row for i, n, row in names}
-        have: set[tuple] = set()
+        if not wanted:
+            return
         # By entity id alone: SQLite cannot use the (entity_id, name) index for a row-value IN.
-        for batch in batched({i for i, _ in wanted}, 900):
-            have.update(self.session.execute(
-                select(EntityName.entity_id, EntityName.name).where(EntityName.entity_id.in_(batch))).all())
+        have = set(self.session.connection().execute(select(EntityName.entity_id, EntityName.name).where(
+            among(self.session, EntityName.entity_id, {i for i, _ in wanted}))).all())
         new = [{"entity_id": i, "name": n, "source_id": self.source.id, "source_row": row}
                for (i, n), row in wanted.items() if (i, n) not in have]
         insert_rows(self.session, EntityName.__table__, new)
@@ -466,21 +494,21 @@ class Loader:
                           "region_code": resolved.region_code})
         lead = lead or (depts[0]["department_id"] if depts else None)
         # The lead kind's office among the authorities did the work: a county office under a city's task.
-        own = [d["office_id"] for d in depts if d["department_id"] == lead]
-        findings, results = [], []
+        own = next((d["office_id"] for d in depts if d["department_id"] == lead), lead_office)
+        findings, results, problems = [], [], False
         for position, (item, result, row) in enumerate(r["findings"]):
             known = known_result(result)
             findings.append({"position": position, "item": item, "result": result,
                              "result_known": known is not None or result is None, "source_row": row})
             if result and result not in results:
                 results.append(result)
-        problems = any((known_result(x) or x) not in NO_PROBLEM_RESULTS for x in results)
+                problems = problems or (known or result) not in NO_PROBLEM_RESULTS
         values = {
             "entity_id": entity_id, "task_id": task_id, "completed_on": r["completed_on"],
             "published_on": r["published_on"],
             "deadline_working_days": task_days or self.source.deadline_working_days or self.default_deadline_days,
             "authorities_text": r["authorities_text"],
-            "lead_department_id": lead, "lead_office_id": own[0] if own else lead_office,
+            "lead_department_id": lead, "lead_office_id": own,
             "joint": task_joint or len({d["department_id"] for d in depts}) > 1,
             "problems_found": problems, "result_text": "；".join(results) or None,
             "follow_up": r["follow_up"], "region_code": r["region"] or (depts[0]["region_code"] if depts else None),
@@ -553,7 +581,7 @@ class StagedInspections(StagedRecords):
 
     @staticmethod
     def key(r: dict) -> str:
-        return _inspection_key(r)
+        return inspection_key(r)
 
     def __iter__(self) -> Iterator[dict]:
         self._db.execute("CREATE TABLE first AS SELECT key, MIN(row) AS first FROM staged GROUP BY key")
@@ -564,14 +592,14 @@ class StagedInspections(StagedRecords):
             if next_key != key:
                 if group is not None:
                     yield group
-                group, key = {**record, "findings": _findings(record)}, next_key
+                group, key = group_start(record), next_key
             else:
-                _merge(group, record)
+                merge_row(group, record)
         if group is not None:
             yield group
 
 
-def _inspection_key(r: dict) -> str:
+def inspection_key(r: dict) -> str:
     task = r["task"]
     return "\x1f".join((task["task_no"] or "", "" if task["task_no"] else task["name"] or "",
                         r["entity"]["uscc"] or r["entity"]["reg_no"] or ""))
@@ -581,7 +609,12 @@ def _findings(r: dict) -> list[tuple]:
     return [(item, result, r["row"]) for item, result in r["findings"]]
 
 
-def _merge(g: dict, r: dict) -> None:
+def group_start(r: dict) -> dict:
+    """The first row of an inspection, as the group its other rows join."""
+    return {**r, "findings": _findings(r)}
+
+
+def merge_row(g: dict, r: dict) -> None:
     """One more row of inspection `g`: its items, authorities, latest dates and notes join it."""
     g["findings"].extend(_findings(r))
     for name in r["authorities"]:

@@ -160,6 +160,18 @@ def parse_rows(table: Table, mapping: Mapping, problems: list[Problem], *, plan_
         yield record | {"row": number, "extras": row.extras()}
 
 
+class Counted:
+    """An iterator that counts what passes through it."""
+
+    def __init__(self, items):
+        self.items, self.count = iter(items), 0
+
+    def __iter__(self):
+        for item in self.items:
+            self.count += 1
+            yield item
+
+
 def _digest(value: object) -> bytes:
     """Equal parsed values pickle alike: one parser builds them, so their dicts share key order."""
     return hashlib.blake2b(pickle.dumps(value, protocol=5), digest_size=16).digest()

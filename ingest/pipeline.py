@@ -11,13 +11,13 @@ from pathlib import Path
 from sqlalchemy import select
 from tqdm import tqdm
 
-from gongshi.ingest import draw
+from gongshi.ingest import draw, stream
 from gongshi.ingest.errors import IngestError, Problem
 from gongshi.ingest.fetch import Fetched, archive, fetch
 from gongshi.ingest.headers import KIND_LABELS, KINDS, detect_kind
 from gongshi.ingest.limits import Limits
 from gongshi.ingest.load import TABLE_LABELS, Loader, StagedInspections, StagedRecords
-from gongshi.ingest.parse import map_headers, parse_rows
+from gongshi.ingest.parse import Counted, map_headers, parse_rows
 from gongshi.ingest.readers import Table, detect_format, read_table
 from gongshi.store.db import Database
 from gongshi.store.documents import invalidate as invalidate_documents
@@ -112,17 +112,44 @@ def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int
     mapping, problems = map_headers(table, kind)
     if problems:
         raise IngestError(problems)
+    report.kind = kind
+    report.notes = {"extras": [h for _, h in mapping.extras], "dropped": mapping.dropped}
+    if fetched.size >= stream.STREAM_BYTES:
+        try:
+            return _load_streamed(db, instance_dir, default_deadline_days, fetched, options, table, kind, report,
+                                  stream.Source(fetched.path, fetched.name, file_format, kind, limits,
+                                                options.plan_name, options.year, options.progress))
+        except stream.RowsApart:
+            pass  # rolled back: this table's rows, not read yet, go the two-pass way
     table.rows = tqdm(table.rows, desc=fetched.name, unit=" 行", disable=not options.progress, mininterval=0.5)
-    rows = _Counted(parse_rows(table, mapping, problems, plan_name=options.plan_name, year=options.year))
+    rows = Counted(parse_rows(table, mapping, problems, plan_name=options.plan_name, year=options.year))
     # Every row is validated before anything is written; the rows are staged on disk meanwhile
     # (results grouped into inspections there) rather than held in memory.
     with (StagedInspections if kind == "result" else StagedRecords)(rows) as records:
         if problems:
             raise IngestError(problems)
-        report.kind, report.rows = kind, rows.count
-        report.notes = {"extras": [h for _, h in mapping.extras], "dropped": mapping.dropped}
+        report.rows = rows.count
         _load(db, instance_dir, default_deadline_days, fetched, options, table, kind, records, report)
     return report
+
+
+def _load_streamed(db, instance_dir, default_deadline_days, fetched, options, table, kind, report, source) -> Report:
+    with stream.StreamedRecords(source) as records:
+        try:
+            _load(db, instance_dir, default_deadline_days, fetched, options, table, kind,
+                  _counted_into(report, records), report)
+        except IngestError as refused:
+            if records.finished:  # the reader's own verdict
+                raise
+            # The loader refused the file before the reader's end: the reader's list is the full one.
+            raise IngestError(records.problems() or refused.problems) from None
+    return report
+
+
+def _counted_into(report: Report, records: stream.StreamedRecords):
+    """The streamed records; once the last is loaded, the report has the file's row count."""
+    yield from records
+    report.rows = records.rows
 
 
 def _draw_record(fetched: Fetched) -> dict:
@@ -172,7 +199,7 @@ def _load(db, instance_dir, default_deadline_days, fetched, options, table, kind
             _LOADERS[kind](loader, records)
             refresh_stats(session, loader.changed)
             invalidate_documents(session, loader.changed, source.id)
-            run.finished_at = utcnow()
+            run.finished_at, run.rows = utcnow(), report.rows  # a streamed file is counted as it loads
             primary = loader.counts[PRIMARY_TABLE[kind]]
             for key in ("inserted", "updated", "unchanged", "withdrawn"):
                 setattr(run, key, primary[key])
@@ -197,18 +224,6 @@ def _load(db, instance_dir, default_deadline_days, fetched, options, table, kind
         raise
     finally:
         session.close()
-
-
-class _Counted:
-    """An iterator that counts what passes through it."""
-
-    def __init__(self, items):
-        self.items, self.count = iter(items), 0
-
-    def __iter__(self):
-        for item in self.items:
-            self.count += 1
-            yield item
 
 
 _LOADERS = {

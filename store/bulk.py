@@ -4,15 +4,20 @@ PostgreSQL differ in how an ingest's rows reach a table.
 SQLite takes a plain DBAPI executemany, PostgreSQL a `COPY … FROM STDIN` (psycopg 3's
 `cursor.copy()`). Both skip SQLAlchemy's per-row parameter handling, which costs more than the
 database itself at a million rows, but convert every value with the column's own SQLAlchemy
-type and fill the columns' Python defaults, so that what is stored is what `insert()` stores.
+type (or, on SQLite, its equivalent without a Python call) and fill the columns' Python
+defaults, so that what is stored is what `insert()` stores (tests/test_bulk.py).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Table, func, select
+import orjson
+from sqlalchemy import Boolean, Column, ColumnElement, Date, Table, any_, bindparam, func, select
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 
@@ -49,6 +54,17 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         connection.exec_driver_sql(f"INSERT INTO {target} ({names}) VALUES ({marks})", [values(r) for r in rows])
 
 
+def among(session: Session, column: Column, values: Iterable) -> ColumnElement[bool]:
+    """`column IN values` with the values bound as ONE parameter: a PostgreSQL array, or a JSON
+    array that SQLite's json_each unpacks. An expanding IN renders a parameter per value, and
+    at an ingest's thousands of keys per batch that costs more than the lookup itself."""
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    unpacked = func.json_each(bindparam(None, orjson.dumps(values).decode())).table_valued("value")
+    return column.in_(select(unpacked.c.value))
+
+
 def new_ids(session: Session, table: Table, count: int) -> list[int]:
     """`count` unused primary keys for `table`, so that rows and their children can be written
     without reading ids back. PostgreSQL draws them from the column's sequence; SQLite, whose
@@ -64,7 +80,19 @@ def new_ids(session: Session, table: Table, count: int) -> list[int]:
 
 
 def _converter(column: Column, dialect) -> Callable | None:
+    if dialect.name == "sqlite" and type(column.type) in _SQLITE_NATIVE:
+        return _SQLITE_NATIVE[type(column.type)]
     return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _iso_date(value):
+    return value.isoformat() if type(value) is dt.date else _SQLITE_DATE(value)
+
+
+_SQLITE_DATE = Date().dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
+# What SQLAlchemy's SQLite processors store, without a Python call per value: sqlite3 binds a bool
+# as 1/0 itself, and a date's ISO form is SQLAlchemy's "%04d-%02d-%02d".
+_SQLITE_NATIVE: dict[type, Callable | None] = {Boolean: None, Date: _iso_date}
 
 
 def _convert(column: Column, dialect, value: object) -> object:

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -20,13 +21,19 @@ class DriverMissing(RuntimeError):
     """The database URL names a driver that is not installed."""
 
 
+def json_text(value: object) -> str:
+    """JSON columns (extras, notes, revisions) written by orjson: an ingest writes one per row,
+    and the standard library's encoder was a tenth of a results ingest's time."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(url: str) -> Engine:
     """An engine for SQLite or PostgreSQL; SQLite gets WAL, foreign keys and a busy timeout.
     A transaction begun with the execution option `lock_wait` (seconds) waits at most that long
     for another writer's lock, then fails with OperationalError: SQLite's busy timeout, set on
     the connection only when it changes; PostgreSQL's lock_timeout, for that transaction."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": LOCK_WAIT})
+        engine = create_engine(url, connect_args={"timeout": LOCK_WAIT}, json_serializer=json_text)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn, record):
@@ -50,7 +57,7 @@ def make_engine(url: str) -> Engine:
 
         return engine
     try:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, json_serializer=json_text)
     except ModuleNotFoundError as exc:  # the PostgreSQL driver is an optional extra
         raise DriverMissing(f"数据库地址 {make_url(url).render_as_string()} 需要驱动 {exc.name}，但未安装。"
                             "PostgreSQL 请安装 pip install 'gongshi[postgres]'，并使用 postgresql+psycopg:// 地址"

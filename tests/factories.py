@@ -56,7 +56,7 @@ def dump(db, *, provenance: bool = True) -> dict[str, list[tuple]]:
     Without provenance, the columns that say where a fact came from, and the surrogate ids that
     depend on load order, are left out."""
     skip = {"source_id", "source_row", "ingest_run_id", "id", "inspection_id", "task_id", "entity_id", "plan_id",
-            "office_id", "lead_office_id", "natural_key", "content_hash"}
+            "office_id", "lead_office_id", "credit_event_id", "natural_key", "content_hash"}
     out = {}
     with db.session() as session:
         for table in Base.metadata.sorted_tables:

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gongshi.app import create_app
+from gongshi.ingest import load
 from gongshi.ingest.errors import IngestError
 from gongshi.ingest.pipeline import Options
 from gongshi.store.models import EntityName, Finding, Inspection, MarketEntity, Revision, Task
@@ -102,6 +103,37 @@ def test_the_same_content_from_another_file_is_recorded_as_checked_but_changes_n
     report = ingest(db, settings, str(xlsx))
     assert report.counts["inserted"] == 0 and report.counts["updated"] == 0 and report.counts["unchanged"] >= 2
     assert dump(db, provenance=False) == before
+
+
+def test_a_store_hashed_by_the_earlier_release_finds_the_same_facts_unchanged(db, settings, gb_csv, xlsx, monkeypatch):
+    """Content hashes stored before orjson are compared as they were made, then written anew once."""
+    monkeypatch.setattr(load, "content_hash", load.legacy_hash)
+    ingest(db, settings, str(gb_csv))
+    monkeypatch.undo()
+    before = dump(db, provenance=False)
+    report = ingest(db, settings, str(xlsx))
+    assert report.counts["updated"] == 0 and report.counts["unchanged"] == 2
+    assert dump(db, provenance=False) == before
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Revision)) == 0
+        hashes = s.scalars(select(Inspection.content_hash)).all()
+    assert len(hashes) == 2 and all(h.startswith(load.HASH_PREFIX) for h in hashes)
+
+
+def test_every_name_an_entity_is_published_under_joins_its_history_once(db, settings, tmp_path, gb_csv):
+    ingest(db, settings, str(gb_csv))
+    renamed = as_text_rows(result_rows(dt.date(2023, 9, 1)))
+    renamed[0][2] = renamed[1][2] = "南通市崇川区和顺超市"
+    ingest(db, settings, str(write_csv(tmp_path / "改名.csv", HEADER, renamed, encoding="gb18030", title=TITLE)))
+    again = as_text_rows(result_rows(dt.date(2023, 11, 1)))
+    again[1][2] = "南通市崇川区和顺超市"
+    ingest(db, settings, str(write_csv(tmp_path / "再次.csv", HEADER, again, encoding="gb18030", title=TITLE)))
+    with db.session() as s:
+        shop = s.scalar(select(MarketEntity).where(MarketEntity.uscc == uscc(1)))
+        names = s.execute(select(EntityName.name, EntityName.source_row).where(EntityName.entity_id == shop.id)
+                          .order_by(EntityName.id)).all()
+    assert shop.name == "南通市崇川区和顺百货商店"
+    assert [tuple(n) for n in names] == [("南通市崇川区和顺百货商店", 1), ("南通市崇川区和顺超市", 1)]
 
 
 def test_a_file_with_a_bad_uscc_and_an_impossible_date_is_refused_whole(db, settings, tmp_path, gb_csv):
