@@ -229,18 +229,18 @@ def _summaries(tmp: Scratch, entity_ids) -> Table:
     summary = tmp.table("upkeep_stat_entity", Column("entity_id", Integer, primary_key=True),
                         Column("in_directory", Boolean), Column("region_code", String(6)),
                         Column("risk_class", String(1)), Column("last_inspected_year", Integer))
-    # Grouped and joined rather than a subquery per entity: PostgreSQL hashes them at once.
+    # The last year grouped and joined (PostgreSQL hashes it at once); the class, which few
+    # entities have, by a subquery per entity (SQLite would scan a joined window per entity).
     last_year = (_inspections(Inspection.entity_id, func.max(YEAR).label("year"))
                  .where(Inspection.entity_id.in_(entity_ids)).group_by(Inspection.entity_id).subquery())
-    classes = (select(CreditEvent.entity_id, CreditEvent.risk_class, func.row_number().over(  # the latest wins
-        partition_by=CreditEvent.entity_id, order_by=(CreditEvent.decided_on.desc().nulls_last(), CreditEvent.id.desc()))
-        .label("rank"))
-        .where(CreditEvent.entity_id.in_(entity_ids), CreditEvent.kind == RISK, CreditEvent.risk_class.is_not(None),
-               CreditEvent.risk_class != "").subquery())
-    tmp.fill(summary, select(MarketEntity.id, Source.kind == "entity", MarketEntity.region_code, classes.c.risk_class,
+    latest_class = (select(CreditEvent.risk_class)
+                    .where(CreditEvent.entity_id == MarketEntity.id, CreditEvent.kind == RISK,
+                           CreditEvent.risk_class.is_not(None), CreditEvent.risk_class != "")
+                    .order_by(CreditEvent.decided_on.desc().nulls_last(), CreditEvent.id.desc())
+                    .limit(1).scalar_subquery())
+    tmp.fill(summary, select(MarketEntity.id, Source.kind == "entity", MarketEntity.region_code, latest_class,
                              last_year.c.year)
              .join(Source, Source.id == MarketEntity.source_id)
-             .outerjoin(classes, and_(classes.c.entity_id == MarketEntity.id, classes.c.rank == 1))
              .outerjoin(last_year, last_year.c.entity_id == MarketEntity.id)
              .where(MarketEntity.id.in_(entity_ids)))
     return summary
