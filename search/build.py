@@ -1,5 +1,5 @@
-"""Writing whole segments fast: documents made and written in two processes, postings kept as
-arrays of document numbers.
+"""Writing whole segments fast and in bounded memory: documents made and written in two
+processes, postings kept as arrays of document numbers and spilled to disk in sorted runs.
 
 Whoosh's own writer keeps one Python tuple per posting (about 70 a document) in a sorting pool,
 pickles the pool to disk in runs whenever `limitmb` fills and merges the runs at commit; and
@@ -11,18 +11,34 @@ is `_Postings`, then the parent commits the segments together. Every field of th
 in the Existence format (no positions, no weights), so a term's postings are just its document
 numbers, in the order the documents were added. Rows reach a worker in the order they were
 read, so each segment keeps the order of search.source.all_ids (see search.engine).
+
+A worker's memory is bounded: when its postings reach POSTINGS_BOUND (estimated bytes) they
+are written to an unnamed temporary file as one run, sorted by field and term, and the writer
+goes on empty; at commit the runs are merged term by term, a term's document numbers from
+earlier runs first, so the segment is the one it would be without runs (and the search results
+with it). Stored fields and the check column go to the segment's files as documents are added.
+What still grows with a segment's documents is small: the columns' offsets (~10 bytes a
+document) and, at commit, the table of its terms (~16 bytes a term, ~50 a document; kept in
+arrays by `_TermBucket`). The workers are started fresh (spawn), not forked, so that none holds
+a copy of the caller's memory (an ingest's, say).
 """
 from __future__ import annotations
 
+import heapq
+import marshal
 import multiprocessing
 import queue
 import sys
+import tempfile
 import traceback
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import groupby
+from operator import itemgetter
+from typing import IO
 
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3PostingsWriter
+from whoosh.codec.whoosh3 import W3FieldWriter, W3PostingsWriter
 from whoosh.writing import SegmentWriter
 
 from gongshi.search import source
@@ -31,6 +47,9 @@ from gongshi.search.text import TermsTokenizer
 WORKERS = 2  # the machine the design targets has two cores
 BACKLOG = 3  # row batches queued per worker: bounds what the reading process holds
 POLL = 1.0  # seconds between checks that the workers are still alive
+POSTINGS_BOUND = 96 * 2**20  # estimated bytes of postings a writer holds before it spills a run
+TERM_BYTES = 200  # estimated memory of a term new to a run: its string, its array, its dict slot
+CHUNK_BYTES = 2**18  # a run is written and read back in pieces of about this size
 
 
 class BuildError(RuntimeError):
@@ -38,10 +57,13 @@ class BuildError(RuntimeError):
 
 
 class _Postings:
-    """Stands in for SegmentWriter's PostingPool: field → term → document numbers."""
+    """Stands in for SegmentWriter's PostingPool: field → term → document numbers, spilled to a
+    sorted run in a temporary file in `folder` whenever their estimated size reaches `bound`."""
 
-    def __init__(self):
+    def __init__(self, bound: int, folder: str):
         self.fields: dict[str, dict[str, array]] = {}
+        self.bound, self.size, self.folder = bound, 0, folder
+        self.runs: list[IO[bytes]] = []
 
     def add_terms(self, fieldname: str, terms: Iterable[str], docnum: int) -> None:
         postings = self.fields.setdefault(fieldname, {})
@@ -49,13 +71,64 @@ class _Postings:
             docnums = postings.get(term)
             if docnums is None:
                 docnums = postings[term] = array("I")
+                self.size += TERM_BYTES
             docnums.append(docnum)
+            self.size += docnums.itemsize
+        if self.size >= self.bound:
+            self._spill()
 
     def add(self, posting: tuple) -> None:  # (field, term, docnum, weight, value) from Whoosh
         self.add_terms(posting[0], [posting[1].decode()], posting[2])
 
+    def _sorted(self) -> Iterator[tuple[str, str, array]]:
+        for fieldname, postings in sorted(self.fields.items()):
+            for term in sorted(postings):  # code point order is UTF-8 byte order
+                yield fieldname, term, postings[term]
+
+    def _spill(self) -> None:
+        # Unlinked: gone with the process however it ends; open until cleanup (so no `with`).
+        run = tempfile.TemporaryFile(dir=self.folder)  # noqa: SIM115
+        chunk, size = [], 0
+        for fieldname, term, docnums in self._sorted():
+            chunk.append((fieldname, term, docnums.tobytes()))
+            size += TERM_BYTES + len(chunk[-1][2])
+            if size >= CHUNK_BYTES:
+                marshal.dump(chunk, run)
+                chunk, size = [], 0
+        marshal.dump(chunk, run)
+        run.seek(0)
+        self.runs.append(run)
+        self.fields, self.size = {}, 0
+
+    def items(self) -> Iterator[tuple[str, str, array]]:
+        """Every (field, term, document numbers) in field and term order, the runs merged."""
+        streams = [_read(run) for run in self.runs] + [self._sorted()]
+        # Each (field, term) is once in a stream and a run's document numbers all precede the
+        # next run's: the first number orders the pieces of a term.
+        merged = heapq.merge(*streams, key=lambda item: (item[0], item[1], item[2][0]))
+        for (fieldname, term), pieces in groupby(merged, key=itemgetter(0, 1)):
+            docnums, *later = (piece[2] for piece in pieces)
+            for more in later:
+                docnums.extend(more)
+            yield fieldname, term, docnums
+
     def cleanup(self) -> None:
         self.fields.clear()
+        for run in self.runs:
+            run.close()
+        self.runs.clear()
+
+
+def _read(run: IO[bytes]) -> Iterator[tuple[str, str, array]]:
+    while True:
+        try:
+            chunk = marshal.load(run)
+        except EOFError:
+            return
+        for fieldname, term, raw in chunk:
+            docnums = array("I")
+            docnums.frombytes(raw)
+            yield fieldname, term, docnums
 
 
 class BulkWriter(SegmentWriter):
@@ -65,9 +138,11 @@ class BulkWriter(SegmentWriter):
     Whoosh reads a compound segment file by copying each part into memory (2.8 GB a searching
     process at 1,000,000 entities), separate files it reads through the operating system's cache."""
 
-    def __init__(self, ix, **kwargs):
+    def __init__(self, ix, bound: int | None = None, **kwargs):
         super().__init__(ix, compound=False, **kwargs)
-        self.pool = _Postings()
+        self.pool = _Postings(bound or POSTINGS_BOUND, ix.storage.folder)
+        if isinstance(self.fieldwriter, W3FieldWriter):
+            self.fieldwriter._tindex.buckets = [_TermBucket() for _ in range(256)]
         self._tokenizers = {name: field.analyzer for name, field in self.schema.items()
                             if isinstance(field.analyzer, TermsTokenizer)}
 
@@ -81,14 +156,32 @@ class BulkWriter(SegmentWriter):
     def _flush_segment(self):
         self.perdocwriter.close()
         writer = self.fieldwriter
-        for fieldname, postings in sorted(self.pool.fields.items()):
+        for fieldname, terms in groupby(self.pool.items(), key=itemgetter(0)):
             writer.start_field(fieldname, self.schema[fieldname])
-            for term in sorted(postings):  # code point order is UTF-8 byte order
+            for _, term, docnums in terms:
                 writer.start_term(term.encode())
-                _add_postings(writer, postings[term])
+                _add_postings(writer, docnums)
                 writer.finish_term()
             writer.finish_field()
         writer.close()
+
+
+class _TermBucket:
+    """One of the 256 buckets of Whoosh 3's term table (filetables.HashWriter), as two arrays:
+    12 bytes a term, where Whoosh keeps a tuple of two integers (~130 bytes) until it closes."""
+
+    def __init__(self):
+        self.hashes, self.positions = array("I"), array("q")  # as the file stores them (_pointer)
+
+    def append(self, entry: tuple[int, int]) -> None:
+        self.hashes.append(entry[0])
+        self.positions.append(entry[1])
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self.hashes, self.positions)
 
 
 def _add_postings(writer, docnums: array) -> None:
@@ -122,10 +215,10 @@ def write_in_process(ix, batches: Iterable[list[tuple]], regions: dict[str, str]
     writer.commit(merge=False)
 
 
-def _work(index_dir: str, jobs, results, regions: dict[str, str]) -> None:
+def _work(index_dir: str, jobs, results, regions: dict[str, str], bound: int) -> None:
     """One indexing process: documents from the row batches on `jobs`, into one new segment."""
     try:
-        writer = BulkWriter(whoosh_index.open_dir(index_dir), _lk=False)
+        writer = BulkWriter(whoosh_index.open_dir(index_dir), bound, _lk=False)
         while (batch := jobs.get()) is not None:
             for row in batch:
                 writer.add_document(**source.document(row, regions))
@@ -156,9 +249,10 @@ def write_in_parallel(ix, index_dir: str, batches: Iterable[list[tuple]], region
                       progress: Callable[[int], None]) -> None:
     """Write the batches as one segment per worker and commit them together."""
     parent = SegmentWriter(ix)
-    jobs = [multiprocessing.Queue(BACKLOG) for _ in range(WORKERS)]
-    results = multiprocessing.Queue()
-    workers = [multiprocessing.Process(target=_work, args=(index_dir, queue_, results, regions), daemon=True)
+    spawn = multiprocessing.get_context("spawn")
+    jobs = [spawn.Queue(BACKLOG) for _ in range(WORKERS)]
+    results = spawn.Queue()
+    workers = [spawn.Process(target=_work, args=(index_dir, queue_, results, regions, POSTINGS_BOUND), daemon=True)
                for queue_ in jobs]
     for worker in workers:
         worker.start()

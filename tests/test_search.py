@@ -157,11 +157,14 @@ def test_a_failed_build_keeps_the_index_that_answers(shops, db, monkeypatch):
     current = read_pointer(shops.index_dir)
     monkeypatch.setattr(search_index, "PARALLEL_FROM", 0)
 
-    def broken(row, regions):
-        raise ValueError("坏行")
-    monkeypatch.setattr(source, "document", broken)  # the indexing processes inherit it
+    rows = source.rows
 
-    with pytest.raises(BuildError, match="坏行"):
+    def broken(session, kind, ids):  # rows read here, made into documents in the indexing processes
+        for batch in rows(session, kind, ids):
+            yield [row._replace(names=None) for row in batch] if kind == "enterprise" else batch
+    monkeypatch.setattr(source, "rows", broken)
+
+    with pytest.raises(BuildError, match="(?s)entity_doc.*TypeError"):
         index_all(db, shops.index_dir)
 
     assert read_pointer(shops.index_dir) == current and sorted(p.name for p in shops.index_dir.glob("v*")) == [current[0]]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from gongshi.democity import generate_city
 from gongshi.ingest.pipeline import Options
-from gongshi.search import index_all, search
+from gongshi.search import build, check, index_all, search
+from gongshi.search import index as search_index
 from gongshi.search.relevance import Answer, evaluate, load
 from gongshi.search.text import fold
 from tests.conftest import SAMPLE
@@ -49,3 +50,28 @@ def test_common_pieces_rank_exact_names_first_and_count_many(db, settings, tmp_p
     matches = [h.extra["match"] for h in result.hits]
     assert matches == sorted(matches, key=["exact", "start", "name", "other"].index)
     assert result.facets["region"] and sum(n for _, n in result.facets["type"]) >= 50
+
+
+def everything(settings, queries: list[str]) -> dict:
+    """Each query's first hundred hits in order, its total, facets and suggestions."""
+    return {q: ([(h.type, h.key, h.extra["match"]) for h in r.hits], r.total, r.facets, r.suggestions)
+            for q in queries for r in [search(settings.index_dir, q, per_page=100)]}
+
+
+def test_an_index_built_with_its_postings_spilled_to_disk_answers_as_before(db, settings, tmp_path, monkeypatch):
+    """Postings spilled to disk every few kilobytes, in one process and in two: the same hits,
+    in the same order, with the same totals and facets as the build that held them in memory."""
+    city, cases = load()
+    load_city(db, settings, tmp_path, city["entities"], city["seed"])
+    queries = [case["query"] for case in cases] + ["南通市", "有限公司", "店", "2021"]
+    index_all(db, settings.index_dir)
+    in_memory = everything(settings, queries)
+    monkeypatch.setattr(build, "POSTINGS_BOUND", 4096)
+
+    index_all(db, settings.index_dir)
+    assert everything(settings, queries) == in_memory
+
+    monkeypatch.setattr(search_index, "PARALLEL_FROM", 0)
+    index_all(db, settings.index_dir)
+    assert everything(settings, queries) == in_memory
+    assert check(db, settings.index_dir).ok
