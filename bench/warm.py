@@ -35,8 +35,7 @@ from gongshi.api import documents as api_documents  # noqa: E402
 from gongshi.app import create_app  # noqa: E402
 from gongshi.service import LOCAL_ROOT, warm_audit  # noqa: E402
 from gongshi.store import documents  # noqa: E402
-from gongshi.store.models import EntityDocument, MarketEntity  # noqa: E402
-from gongshi.store.stats_upkeep import batched_ids  # noqa: E402
+from gongshi.store.models import EntityDocument  # noqa: E402
 from gongshi.store.workdays import china_today  # noqa: E402
 
 
@@ -60,11 +59,12 @@ def main() -> None:
         total = session.scalar(select(func.count()).select_from(EntityDocument))
         step = max(1, total // (args.documents or total))
         chosen = list(session.scalars(select(EntityDocument.entity_id).where(EntityDocument.entity_id % step == 0)))
-        for batch in batched_ids(chosen):
-            session.execute(update(EntityDocument).where(EntityDocument.entity_id.in_(batch))
+    # As an ingest's warm-up goes: a query of the changed entities per batch of ids.
+    batches = list(documents.changed_entities({"market_entity": chosen}, source_id=0))
+    with db.session() as session:
+        for among in batches:
+            session.execute(update(EntityDocument).where(EntityDocument.entity_id.in_(among))
                             .values(built_on=china_today() - dt.timedelta(days=1)))
-    # As an ingest's warm-up goes (store/documents.py changed_entities): a batch of ids at a time.
-    batches = [select(MarketEntity.id).where(MarketEntity.id.in_(batch)) for batch in batched_ids(chosen)]
     writes = []  # how long each batch's write transaction lasted: what a correction filed meanwhile waits for
     keep_many = documents.keep_many
 

@@ -231,9 +231,13 @@ class Loader:
         updated = [id_ for id_, status in outcome.values() if status == "updated"]
         if updated:
             self.session.execute(delete(child).where(getattr(child, fk).in_(updated)))
-        rows = [{**r, fk: outcome[key][0]}
-                for key, children in rows_by_key.items() if outcome[key][1] != "unchanged"
-                for r in children]
+        rows = []
+        for key, children in rows_by_key.items():
+            parent, status = outcome[key]
+            if status != "unchanged":
+                for r in children:  # each child's dict is its own: given its parent in place
+                    r[fk] = parent
+                rows += children
         insert_rows(self.session, child.__table__, rows)
 
     # --- entities ---------------------------------------------------------------------------

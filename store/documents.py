@@ -16,17 +16,19 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Select, bindparam, literal, or_, select, update
+from sqlalchemy import Select, Table, bindparam, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from gongshi.store.changes import ENTITY_OF, changed_ids, touched, touched_table
 from gongshi.store.db import Database
-from gongshi.store.models import CreditEvent, EntityDocument, EntityName, Inspection, MarketEntity
-from gongshi.store.stats_upkeep import batched_ids
+from gongshi.store.models import EntityDocument, EntityName, MarketEntity
+from gongshi.store.scratch import scratch
 
 LOCK_WAIT = 0.05  # seconds a reader's store waits for a writer (an ingest holds it for minutes)
 WARM_LOCK_WAIT = 900.0  # seconds a warm-up's batch waits for a writer: it outlasts an ingest rather than fail
+WARM_IDS = 2000  # changed ids per query when a warm-up looks for an ingest's entities
 
 
 @dataclass(frozen=True)
@@ -79,36 +81,29 @@ def invalidate(session: Session, changed: Mapping[str, Iterable[int]], source_id
     """Bump the documents of every entity whose record one ingest changed (table → ids, as the
     loader counts them; names first published by `source_id` included), set-based, inside the
     ingest's transaction. Entities new to the store get their (empty) document row here."""
-    for entity_ids in changed_entities(changed, source_id):
-        _bump(session, entity_ids)
-
-
-def changed_entities(changed: Mapping[str, Iterable[int]], source_id: int) -> Iterator[Select]:
-    """Queries of the ids of the entities whose record an ingest changed, a batch of facts each."""
-    for table, ids in changed.items():
-        if table in _ENTITIES_OF:
-            for batch in batched_ids(ids):
-                yield _ENTITIES_OF[table](batch)
-    # A result or credit file may publish a known entity under a new name (its former names).
-    yield select(EntityName.entity_id).where(EntityName.source_id == source_id)
-
-
-_ENTITIES_OF = {
-    "market_entity": lambda ids: select(MarketEntity.id).where(MarketEntity.id.in_(ids)),
-    "inspection": lambda ids: select(Inspection.entity_id).where(Inspection.id.in_(ids)),
-    # A task's name and plan show in every inspection under it.
-    "task": lambda ids: select(Inspection.entity_id).where(Inspection.task_id.in_(ids)),
-    "credit_event": lambda ids: select(CreditEvent.entity_id).where(CreditEvent.id.in_(ids)),
-}
+    with scratch(session) as tmp:
+        # A result or credit file may publish a known entity under a new name (its former names).
+        named = select(EntityName.entity_id).where(EntityName.source_id == source_id)
+        _bump(session, touched_table(tmp, "invalidated_entity", [named, *touched(changed_ids(tmp, changed), ENTITY_OF)]))
 
 
 def invalidate_entities(session: Session, entity_ids: Iterable[int]) -> None:
     """Bump these entities' documents (a correction request filed, published or answered)."""
-    for batch in batched_ids(entity_ids):
-        _bump(session, select(MarketEntity.id).where(MarketEntity.id.in_(batch)))
+    with scratch(session) as tmp:
+        _bump(session, tmp.ids("invalidated_entity", entity_ids))
 
 
 # --- warming: documents built ahead of the first request (api/documents.py, warm) -------------
+
+def changed_entities(changed: Mapping[str, Iterable[int]], source_id: int) -> Iterator[Select]:
+    """Queries of the ids of the entities whose record one ingest changed (what `invalidate`
+    bumped), WARM_IDS changed rows each: read after the ingest, outside its transaction."""
+    for table, (column, key) in ENTITY_OF.items():
+        ids = sorted(changed.get(table, ()))
+        for start in range(0, len(ids), WARM_IDS):
+            yield select(column).where(key.in_(ids[start:start + WARM_IDS]))
+    yield select(EntityName.entity_id).where(EntityName.source_id == source_id)
+
 
 def stale(session: Session, wanted: Wanted, after: int, limit: int, among: Select | None = None) -> list[Stored]:
     """The next `limit` entities after id `after` (of those `among` selects, or of all) whose
@@ -145,10 +140,11 @@ def _store(session: Session, built: Iterable[tuple[Stored, bytes, bool]], wanted
     return session.connection().execute(_STORE, rows).rowcount if rows else 0
 
 
-def _bump(session: Session, entity_ids: Select) -> None:
+def _bump(session: Session, entity_ids: Table) -> None:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = EntityDocument.__table__
-    stmt = dialect.insert(table).from_select(["entity_id", "revision"],
-                                             entity_ids.add_columns(literal(1)).distinct())
+    # Only entities that exist; a WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+    entities = select(MarketEntity.id, literal(1)).where(MarketEntity.id.in_(select(entity_ids.c.id)))
+    stmt = dialect.insert(table).from_select(["entity_id", "revision"], entities)
     session.execute(stmt.on_conflict_do_update(index_elements=[table.c.entity_id],
                                                set_={"revision": table.c.revision + 1, "body": None}))

@@ -1,17 +1,46 @@
 """The statistics' aggregate tables (`Stat*` in store/models.py), kept up to date by `refresh`
 inside every ingest's transaction for what that ingest changed only, so that the read functions
-(store/stats.py) never go back to all the raw rows."""
+(store/stats.py) never go back to all the raw rows.
+
+The work is set-based: the changed ids go into temporary tables (store/scratch.py) and each
+aggregate is rewritten by INSERT … SELECT statements joined to them, so that no row per entity
+or per inspection passes through Python (only the credit outcomes' 180-day linking does, for
+the entities that have penalties or abnormal-list entries)."""
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from sqlalchemy import Integer, and_, case, cast, delete, distinct, extract, func, literal_column, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Integer,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    delete,
+    distinct,
+    exists,
+    extract,
+    false,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    true,
+    union,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
 
 from gongshi.store.bulk import insert_rows
+from gongshi.store.changes import ENTITY_OF, TASK_OF, changed_ids, touched, touched_table
 from gongshi.store.models import (
     CreditEvent,
     Inspection,
@@ -29,20 +58,15 @@ from gongshi.store.models import (
     Task,
     TaskDepartment,
 )
+from gongshi.store.scratch import Scratch, scratch
 from gongshi.store.stats_definitions import DEFAULT_DEADLINE_DAYS, GROUP_COUNTS
-from gongshi.store.workdays import is_on_time
+from gongshi.store.workdays import deadline
 
-__all__ = ["STAT_MODELS", "refresh", "rebuild", "rebuild_if_emptied", "clear", "batched_ids"]
+__all__ = ["STAT_MODELS", "refresh", "rebuild", "rebuild_if_emptied", "clear"]
 
 FOLLOW_UP = dt.timedelta(days=180)
 PENALTY, ABNORMAL, RISK = "行政处罚", "列入经营异常名录", "信用风险分类"
-BATCH = 2000
-
-
-def batched_ids(ids: Iterable[int]) -> Iterator[list[int]]:
-    ids = sorted(ids)
-    for start in range(0, len(ids), BATCH):
-        yield ids[start:start + BATCH]
+SUMMARY = ("in_directory", "region_code", "risk_class", "last_inspected_year")  # StatEntity's columns but its key
 
 
 # --- SQL expressions over the facts ----------------------------------------------------------
@@ -63,6 +87,11 @@ def _inspections(*columns):
     return select(*columns).select_from(Inspection).join(Task, Task.id == Inspection.task_id)
 
 
+def _count(condition):
+    """How many rows of the group meet `condition` (NULL counts as not)."""
+    return func.sum(case((condition, 1), else_=0))
+
+
 STAT_MODELS = (StatOutcome, StatCase, StatCredit, StatOfficeYear, StatYear, StatTaskGroup, StatDirectory,
                StatEntity)
 
@@ -70,21 +99,16 @@ STAT_MODELS = (StatOutcome, StatCase, StatCredit, StatOfficeYear, StatYear, Stat
 def refresh(session: Session, changed: Mapping[str, Iterable[int]]) -> None:
     """Bring the aggregates up to date for what one ingest changed (table → ids), inside the
     ingest's transaction. Work is limited to the tasks, entities and years those ids touch."""
-    changed_tasks = set(changed.get("task", ()))
-    tasks, entities = set(changed_tasks), set(changed.get("market_entity", ()))
-    for batch in batched_ids(changed.get("inspection", ())):
-        for task_id, entity_id in session.execute(select(Inspection.task_id, Inspection.entity_id)
-                                                  .where(Inspection.id.in_(batch))):
-            tasks.add(task_id)
-            entities.add(entity_id)
-    # A corrected task moves its inspections' year and departments: their outcomes follow.
-    entities |= _column_of(session, Inspection.entity_id, Inspection.task_id, changed_tasks)
-    entities |= _column_of(session, CreditEvent.entity_id, CreditEvent.id, set(changed.get("credit_event", ())))
-    years = _refresh_task_groups(session, tasks) | _refresh_entities(session, entities)
-    if years:
-        _refresh_years(session, years)
-    if entities:
-        _refresh_directory(session)
+    with scratch(session) as tmp:
+        ids = changed_ids(tmp, changed)
+        if not ids:
+            return
+        tasks = touched_table(tmp, "upkeep_task", touched(ids, TASK_OF))
+        entities = touched_table(tmp, "upkeep_entity", touched(ids, ENTITY_OF))
+        years = _refresh_task_groups(session, tmp, tasks) | \
+            _refresh_entities(session, tmp, entities, reclassing="credit_event" in ids)
+        if years:
+            _refresh_years(session, tmp, years)
 
 
 def rebuild(session: Session) -> None:
@@ -107,111 +131,163 @@ def clear(session: Session) -> None:
         session.execute(delete(model))
 
 
-def _column_of(session: Session, column, key, ids: set[int]) -> set[int]:
-    out: set[int] = set()
-    for batch in batched_ids(ids):
-        out.update(session.scalars(select(column).where(key.in_(batch)).distinct()))
-    return out
+# --- per task: its groups (抽查批次, 户次, timeliness) -------------------------------------------
 
-
-def _refresh_task_groups(session: Session, task_ids: set[int]) -> set[int]:
+def _refresh_task_groups(session: Session, tmp: Scratch, tasks: Table) -> set[int]:
     """Rewrite the groups of these tasks; returns the years touched before and after."""
-    years: set[int] = set()
-    for batch in batched_ids(task_ids):
-        years.update(session.scalars(delete(StatTaskGroup.__table__).where(StatTaskGroup.task_id.in_(batch))
-                                     .returning(StatTaskGroup.year)))
-        groups: dict[tuple, Counter] = defaultdict(Counter)
-        tasks = session.execute(select(Task.id, Task.year, Task.lead_office_id, Task.lead_department_id,
-                                       Task.deadline_working_days, Task.joint).where(Task.id.in_(batch))).all()
-        joint = {t.id: t.joint for t in tasks}
-        rows = session.execute(
-            _inspections(Inspection.task_id, YEAR, Inspection.lead_office_id, Inspection.lead_department_id, DAYS,
-                         Inspection.joint, Inspection.problems_found, Inspection.completed_on,
-                         Inspection.published_on, func.count())
-            .where(Inspection.task_id.in_(batch), Inspection.lead_office_id.is_not(None))
-            .group_by(Inspection.task_id, YEAR, Inspection.lead_office_id, Inspection.lead_department_id, DAYS,
-                      Inspection.joint, Inspection.problems_found, Inspection.completed_on, Inspection.published_on))
-        for task_id, year, office, dept, days, is_joint, problems, completed, published, n in rows:
-            if year is None:
-                continue
-            joint[task_id] = joint[task_id] or is_joint
-            on_time, estimated = is_on_time(completed, published, days)
-            g = groups[(task_id, year, office, dept, days)]
-            g["inspections"] += n
-            g["problems_found"] += n * problems
-            g["published"] += n * (published is not None)
-            g["on_time"] += n * (on_time is True)
-            g["late"] += n * (on_time is False)
-            g["publication_unknown"] += n * (on_time is None)
-            g["on_time_estimated"] += n * estimated
-        # A task is a batch of its lead office (附件3 counts batches by initiator) even when other
-        # offices (a city task's counties) carried out all of it, or no result is loaded yet.
-        seen = {key[:3] for key in groups}
-        years_of: dict[int, set[int]] = defaultdict(set)
-        for task_id, year, *_ in groups:
-            years_of[task_id].add(year)
-        for id_, year, office, dept, days, _ in tasks:
-            for y in (years_of.get(id_) or {year}) - {None}:
-                if office is not None and (id_, y, office) not in seen:
-                    groups[(id_, y, office, dept, days or DEFAULT_DEADLINE_DAYS)] = Counter()
-        _insert(session, StatTaskGroup, [
-            {"task_id": t, "year": y, "office_id": o, "department_id": d, "deadline_working_days": days,
-             "joint": bool(joint[t]), **{f: c[f] for f in GROUP_COUNTS}}
-            for (t, y, o, d, days), c in groups.items()])
-        years.update(key[1] for key in groups)
+    groups = StatTaskGroup.__table__
+    of_tasks = groups.c.task_id.in_(select(tasks.c.id))
+    years = set(session.scalars(delete(groups).where(of_tasks).returning(groups.c.year)))
+    inspected = Inspection.task_id.in_(select(tasks.c.id))
+    due = _due_dates(session, tmp, inspected)
+    session.execute(insert(groups).from_select(
+        ["task_id", "year", "office_id", "department_id", "deadline_working_days", "joint", *GROUP_COUNTS],
+        _inspections(Inspection.task_id, YEAR, Inspection.lead_office_id, Inspection.lead_department_id, DAYS,
+                     func.max(case((Inspection.joint, 1), else_=0)) == 1,
+                     func.count(), _count(Inspection.problems_found), func.count(Inspection.published_on),
+                     _count(Inspection.published_on <= due.c.due), _count(Inspection.published_on > due.c.due),
+                     _count(or_(Inspection.completed_on.is_(None), Inspection.published_on.is_(None))),
+                     _count(and_(Inspection.published_on.is_not(None), due.c.estimated)))
+        .outerjoin(due, and_(due.c.completed_on == Inspection.completed_on, due.c.days == DAYS))
+        .where(inspected, Inspection.lead_office_id.is_not(None), YEAR.is_not(None))
+        .group_by(Inspection.task_id, YEAR, Inspection.lead_office_id, Inspection.lead_department_id, DAYS)))
+    _add_empty_groups(session, tasks)
+    # A task is joint when it says so or any of its inspections was carried out jointly.
+    joint_group = aliased(groups)
+    session.execute(update(groups).where(of_tasks, or_(
+        groups.c.task_id.in_(select(Task.id).where(Task.joint)),
+        groups.c.task_id.in_(select(joint_group.c.task_id).where(joint_group.c.joint)))).values(joint=true()))
+    years.update(session.scalars(select(groups.c.year).where(of_tasks).distinct()))
     return years
 
 
-def _refresh_entities(session: Session, entity_ids: set[int]) -> set[int]:
-    """Rewrite these entities' summary (directory, risk class, last year inspected) and the
-    outcomes that follow their inspections; returns the years whose figures they touch."""
-    years: set[int] = set()
-    for batch in batched_ids(entity_ids):
-        old_risk = dict(session.execute(delete(StatEntity.__table__).where(StatEntity.entity_id.in_(batch))
-                                        .returning(StatEntity.entity_id, StatEntity.risk_class)).all())
-        years.update(session.scalars(delete(StatOutcome.__table__).where(StatOutcome.entity_id.in_(batch))
-                                     .returning(StatOutcome.year)))
-        inspected: dict[int, set[int]] = defaultdict(set)
-        for entity_id, year in session.execute(_inspections(Inspection.entity_id, YEAR)
-                                               .where(Inspection.entity_id.in_(batch)).distinct()):
-            if year is not None:
-                inspected[entity_id].add(year)
-        credit = session.execute(select(CreditEvent.id, CreditEvent.entity_id, CreditEvent.kind, CreditEvent.decided_on,
-                                        CreditEvent.department_id, CreditEvent.office_id, CreditEvent.amount_yuan,
-                                        CreditEvent.risk_class)
-                                 .where(CreditEvent.entity_id.in_(batch), CreditEvent.kind.in_((PENALTY, ABNORMAL, RISK)))
-                                 .order_by(CreditEvent.entity_id, CreditEvent.decided_on.nulls_first(),
-                                           CreditEvent.id)).all()
-        # The last (latest) class of each entity wins.
-        risk = {e.entity_id: e.risk_class for e in credit if e.kind == RISK and e.risk_class}
-        directory = session.execute(select(MarketEntity.id, Source.kind == "entity", MarketEntity.region_code)
-                                    .join(Source, Source.id == MarketEntity.source_id)
-                                    .where(MarketEntity.id.in_(batch))).all()
-        _insert(session, StatEntity, [
-            {"entity_id": id_, "in_directory": bool(in_dir), "region_code": region, "risk_class": risk.get(id_),
-             "last_inspected_year": max(inspected[id_], default=None)} for id_, in_dir, region in directory])
-        for id_, _, _ in directory:
-            if old_risk.get(id_, risk.get(id_)) != risk.get(id_):
-                years.update(inspected[id_])
-        outcomes = _outcomes(session, [e for e in credit if e.kind != RISK and e.decided_on is not None])
-        _insert(session, StatOutcome, outcomes)
-        years.update(o["year"] for o in outcomes)
+def _due_dates(session: Session, tmp: Scratch, inspected) -> Table:
+    """The publication deadline of every (completion date, working days) these inspections
+    have: few thousand pairs, computed with the working-day calendar in Python."""
+    due = tmp.table("upkeep_due", Column("completed_on", Date, primary_key=True),
+                    Column("days", Integer, primary_key=True), Column("due", Date), Column("estimated", Boolean))
+    pairs = session.execute(select(Inspection.completed_on, DAYS).distinct()
+                            .where(inspected, Inspection.completed_on.is_not(None),
+                                   Inspection.published_on.is_not(None))).all()
+    tmp.fill(due, [{"completed_on": completed, "days": days, "due": day, "estimated": estimated}
+                   for completed, days in pairs for day, estimated in [deadline(completed, days)]])
+    return due
+
+
+def _add_empty_groups(session: Session, tasks: Table) -> None:
+    """A task is a batch of its lead office (附件3 counts batches by initiator) even when other
+    offices (a city task's counties) carried out all of it, or no result is loaded yet: an empty
+    group for its lead office in each of its years (its own year when it has no inspection)."""
+    groups = StatTaskGroup.__table__
+    in_tasks = Task.id.in_(select(tasks.c.id))
+    task_years = union(
+        select(groups.c.task_id, groups.c.year).where(groups.c.task_id.in_(select(tasks.c.id))),
+        select(Task.id, Task.year).where(in_tasks, Task.year.is_not(None),
+                                         ~exists().where(groups.c.task_id == Task.id))).subquery()
+    led = aliased(groups)
+    session.execute(insert(groups).from_select(
+        ["task_id", "year", "office_id", "department_id", "deadline_working_days", "joint", *GROUP_COUNTS],
+        select(Task.id, task_years.c.year, Task.lead_office_id, Task.lead_department_id,
+               func.coalesce(Task.deadline_working_days, DEFAULT_DEADLINE_DAYS), false(),
+               *[_inline(0).label(name) for name in GROUP_COUNTS])
+        .join(task_years, task_years.c.task_id == Task.id)
+        .where(in_tasks, Task.lead_office_id.is_not(None),
+               ~exists().where(led.c.task_id == Task.id, led.c.year == task_years.c.year,
+                               led.c.office_id == Task.lead_office_id))))
+
+
+# --- per entity: its summary and the credit outcomes that follow its inspections --------------
+
+def _refresh_entities(session: Session, tmp: Scratch, entities: Table, reclassing: bool) -> set[int]:
+    """Bring these entities' summary (directory, risk class, last year inspected) and the
+    outcomes that follow their inspections up to date; returns the years whose figures they touch.
+    `reclassing`: credit records changed (risk classes come from them only)."""
+    in_scope = select(entities.c.id)
+    years = set(session.scalars(delete(StatOutcome.__table__).where(StatOutcome.entity_id.in_(in_scope))
+                                .returning(StatOutcome.year)))
+    summary, stored = _summaries(tmp, in_scope), StatEntity.__table__
+    differs = or_(*(stored.c[c].is_distinct_from(summary.c[c]) for c in SUMMARY))
+    if reclassing:  # an entity whose class changed moves its inspections between the classes' figures
+        reclassed = (select(summary.c.entity_id).join(stored, stored.c.entity_id == summary.c.entity_id)
+                     .where(stored.c.risk_class.is_distinct_from(summary.c.risk_class)))
+        years.update(session.scalars(_inspections(YEAR).distinct()
+                                     .where(Inspection.entity_id.in_(reclassed), YEAR.is_not(None))))
+    _move_in_directory(session, summary, differs)
+    # Only the summaries that changed are written: a results file changes few entities' class or region.
+    session.execute(update(stored).where(stored.c.entity_id == summary.c.entity_id, differs)
+                    .values({c: summary.c[c] for c in SUMMARY}))
+    session.execute(insert(stored).from_select(["entity_id", *SUMMARY], select(summary.c.entity_id, *(
+        summary.c[c] for c in SUMMARY)).where(~exists().where(stored.c.entity_id == summary.c.entity_id))))
+    outcomes = _outcomes(session, in_scope)
+    _insert(session, StatOutcome, outcomes)
+    years.update(o["year"] for o in outcomes)
     return years
 
 
-def _outcomes(session: Session, events: list) -> list[dict]:
-    """Link each penalty and abnormal-list entry to the latest inspection of the same entity
-    completed at most 180 days before it, preferring one its department took part in."""
+def _summaries(tmp: Scratch, entity_ids) -> Table:
+    """These entities' summaries as they are now, in a temporary table shaped like StatEntity."""
+    summary = tmp.table("upkeep_stat_entity", Column("entity_id", Integer, primary_key=True),
+                        Column("in_directory", Boolean), Column("region_code", String(6)),
+                        Column("risk_class", String(1)), Column("last_inspected_year", Integer))
+    # The last year grouped and joined (PostgreSQL hashes it at once); the class, which few
+    # entities have, by a subquery per entity (SQLite would scan a joined window per entity).
+    last_year = (_inspections(Inspection.entity_id, func.max(YEAR).label("year"))
+                 .where(Inspection.entity_id.in_(entity_ids)).group_by(Inspection.entity_id).subquery())
+    latest_class = (select(CreditEvent.risk_class)
+                    .where(CreditEvent.entity_id == MarketEntity.id, CreditEvent.kind == RISK,
+                           CreditEvent.risk_class.is_not(None), CreditEvent.risk_class != "")
+                    .order_by(CreditEvent.decided_on.desc().nulls_last(), CreditEvent.id.desc())
+                    .limit(1).scalar_subquery())
+    tmp.fill(summary, select(MarketEntity.id, Source.kind == "entity", MarketEntity.region_code, latest_class,
+                             last_year.c.year)
+             .join(Source, Source.id == MarketEntity.source_id)
+             .outerjoin(last_year, last_year.c.entity_id == MarketEntity.id)
+             .where(MarketEntity.id.in_(entity_ids)))
+    return summary
+
+
+def _move_in_directory(session: Session, summary: Table, differs) -> None:
+    """Move the entities whose summary changes (or that are new) between the cells of the
+    histogram behind directory coverage (StatDirectory), before their summaries are written."""
+    stored = StatEntity.__table__
+    cells = Counter({tuple(key): n for *key, n in session.execute(select(
+        StatDirectory.in_directory, StatDirectory.region_code, StatDirectory.risk_class,
+        StatDirectory.last_inspected_year, StatDirectory.entities))})
+    moves = (*_cell(stored), *_cell(summary))  # from (none for a new entity) → to
+    for *move, n in session.execute(select(*moves, func.count()).select_from(summary)
+                                    .outerjoin(stored, stored.c.entity_id == summary.c.entity_id)
+                                    .where(or_(stored.c.entity_id.is_(None), differs)).group_by(*moves)):
+        if move[0] is not None:
+            cells[tuple(move[:4])] -= n
+        cells[tuple(move[4:])] += n
+    session.execute(delete(StatDirectory))
+    _insert(session, StatDirectory, [{"in_directory": d, "region_code": g, "risk_class": r, "last_inspected_year": y,
+                                      "entities": n} for (d, g, r, y), n in cells.items() if n])
+
+
+def _cell(table: Table) -> tuple:
+    """An entity summary's cell in StatDirectory: '' for no region or class, 0 for never inspected."""
+    return (table.c.in_directory, func.coalesce(table.c.region_code, EMPTY), func.coalesce(table.c.risk_class, EMPTY),
+            func.coalesce(table.c.last_inspected_year, _inline(0)))
+
+
+def _outcomes(session: Session, entity_ids) -> list[dict]:
+    """Link each penalty and abnormal-list entry of these entities to the latest inspection of
+    the same entity completed at most 180 days before it, preferring one its department took part in."""
+    followed = (CreditEvent.entity_id.in_(entity_ids), CreditEvent.kind.in_((PENALTY, ABNORMAL)),
+                CreditEvent.decided_on.is_not(None))
+    events = session.execute(select(CreditEvent.id, CreditEvent.entity_id, CreditEvent.kind, CreditEvent.decided_on,
+                                    CreditEvent.department_id, CreditEvent.office_id, CreditEvent.amount_yuan)
+                             .where(*followed)).all()
     if not events:
         return []
+    of_followed = (Inspection.entity_id.in_(select(CreditEvent.entity_id).where(*followed)),
+                   Inspection.completed_on.is_not(None))
     inspections: dict[int, list] = defaultdict(list)
-    rows = session.execute(_inspections(Inspection.id, Inspection.entity_id, Inspection.task_id,
-                                        Inspection.completed_on, YEAR.label("year"), Inspection.joint)
-                           .where(Inspection.entity_id.in_({e.entity_id for e in events}),
-                                  Inspection.completed_on.is_not(None))).all()
-    for row in rows:
+    for row in session.execute(_inspections(Inspection.id, Inspection.entity_id, Inspection.completed_on,
+                                            YEAR.label("year"), Inspection.joint).where(*of_followed)):
         inspections[row.entity_id].append(row)
-    taking_part = _departments_taking_part(session, rows)
+    taking_part = _departments_taking_part(session, of_followed)
     out = []
     for e in events:
         window = [i for i in inspections[e.entity_id]
@@ -226,30 +302,34 @@ def _outcomes(session: Session, events: list) -> list[dict]:
     return out
 
 
-def _departments_taking_part(session: Session, inspections: list) -> dict[int, set[int]]:
+def _departments_taking_part(session: Session, inspected: tuple) -> dict[int, set[int]]:
     """Departments that took part in each inspection: its authorities and its task's departments."""
     out: dict[int, set[int]] = defaultdict(set)
-    by_task: dict[int, set[int]] = defaultdict(set)
-    for batch in batched_ids({i.id for i in inspections}):
-        for id_, dept in session.execute(select(InspectionDepartment.inspection_id, InspectionDepartment.department_id)
-                                         .where(InspectionDepartment.inspection_id.in_(batch))):
-            out[id_].add(dept)
-    for batch in batched_ids({i.task_id for i in inspections}):
-        for task_id, dept in session.execute(select(TaskDepartment.task_id, TaskDepartment.department_id)
-                                             .where(TaskDepartment.task_id.in_(batch))):
-            by_task[task_id].add(dept)
-    for i in inspections:
-        out[i.id] |= by_task[i.task_id]
+    for id_, dept in session.execute(
+            select(InspectionDepartment.inspection_id, InspectionDepartment.department_id)
+            .where(InspectionDepartment.inspection_id.in_(select(Inspection.id).where(*inspected)))):
+        out[id_].add(dept)
+    for id_, dept in session.execute(select(Inspection.id, TaskDepartment.department_id)
+                                     .join(TaskDepartment, TaskDepartment.task_id == Inspection.task_id)
+                                     .where(*inspected)):
+        out[id_].add(dept)
     return out
 
 
-def _refresh_years(session: Session, years: set[int]) -> None:
-    """Recompute the per-year tables (offices' years, burden, cases, credit link) for these years."""
+# --- per year: offices' years, burden, cases, credit link ------------------------------------
+
+def _refresh_years(session: Session, tmp: Scratch, years: set[int]) -> None:
+    """Recompute the per-year tables for these years, from one pass over their inspections."""
     for model in (StatOfficeYear, StatYear, StatCase, StatCredit):
         session.execute(delete(model).where(model.year.in_(years)))
-    in_years = YEAR.in_(years)
-    _insert(session, StatOfficeYear, _office_year_rows(session, in_years))
-    _insert(session, StatYear, _year_rows(session, in_years))
+    visits, entity_years = _visits(tmp, years)
+    _insert(session, StatOfficeYear, _office_year_rows(session, years, visits, entity_years))
+    multi = entity_years.c.inspections > 1
+    session.execute(insert(StatYear).from_select(
+        ["year", "entities_inspected", "multi_task_entities", "multi_task_visits", "separate_visits"],
+        select(entity_years.c.year, func.count(), _count(multi),
+               func.sum(case((multi, entity_years.c.inspections), else_=0)),
+               func.sum(case((multi, entity_years.c.separate), else_=0))).group_by(entity_years.c.year)))
     rows = session.execute(select(StatOutcome.year, StatOutcome.office_id, StatOutcome.department_id,
                                   StatOutcome.joint, func.count(), func.coalesce(func.sum(StatOutcome.amount_yuan), 0))
                            .where(StatOutcome.year.in_(years), StatOutcome.is_case, StatOutcome.office_id.is_not(None))
@@ -257,34 +337,52 @@ def _refresh_years(session: Session, years: set[int]) -> None:
                                      StatOutcome.joint)).all()
     _insert(session, StatCase, [{"year": y, "office_id": o, "department_id": d, "joint": j, "cases": n,
                                  "fines_yuan": Decimal(fines)} for y, o, d, j, n, fines in rows])
-    _insert(session, StatCredit, _credit_rows(session, years, in_years))
+    _insert(session, StatCredit, _credit_rows(session, years, visits))
 
 
-def _office_year_rows(session: Session, in_years) -> list[dict]:
+def _visits(tmp: Scratch, years: set[int]) -> tuple[Table, Table]:
+    """The years' inspections counted per entity and lead office (`visits`), and per entity
+    (`entity_years`: inspections, distinct lead offices, those not part of a joint inspection)."""
+    visits = tmp.table("upkeep_visit", Column("year", Integer), Column("entity_id", Integer),
+                       Column("office_id", Integer), Column("department_id", Integer),
+                       Column("inspections", Integer), Column("separate", Integer), Column("problems_found", Integer))
+    tmp.fill(visits, _inspections(YEAR, Inspection.entity_id, Inspection.lead_office_id, Inspection.lead_department_id,
+                                  func.count(), func.sum(case((Inspection.joint, 0), else_=1)),
+                                  _count(Inspection.problems_found))
+             .where(YEAR.in_(years))
+             .group_by(YEAR, Inspection.entity_id, Inspection.lead_office_id, Inspection.lead_department_id))
+    entity_years = tmp.table("upkeep_entity_year", Column("year", Integer, primary_key=True),
+                             Column("entity_id", Integer, primary_key=True), Column("inspections", Integer),
+                             Column("offices", Integer), Column("separate", Integer))
+    # Per office first, so that the distinct offices are counted without a COUNT(DISTINCT)'s sort.
+    offices = (select(visits.c.year, visits.c.entity_id, visits.c.office_id,
+                      func.sum(visits.c.inspections).label("inspections"), func.sum(visits.c.separate).label("separate"))
+               .group_by(visits.c.year, visits.c.entity_id, visits.c.office_id).subquery())
+    tmp.fill(entity_years, select(offices.c.year, offices.c.entity_id, func.sum(offices.c.inspections),
+                                  func.count(offices.c.office_id), func.sum(offices.c.separate))
+             .group_by(offices.c.year, offices.c.entity_id))
+    return visits, entity_years
+
+
+def _office_year_rows(session: Session, years: set[int], visits: Table, entity_years: Table) -> list[dict]:
     """Per office and year: its distinct entities, those inspected under several tasks or by
     several offices that year, and its problem inspections followed by a credit outcome."""
-    per_entity = (_inspections(YEAR.label("year"), Inspection.entity_id, func.count().label("n"),
-                               func.count(distinct(Inspection.lead_office_id)).label("offices"))
-                  .where(in_years).group_by(YEAR, Inspection.entity_id).subquery())
-    visited = (_inspections(YEAR.label("year"), Inspection.entity_id, Inspection.lead_office_id.label("office_id"),
-                            Inspection.lead_department_id.label("department_id"))
-               .where(in_years, Inspection.lead_office_id.is_not(None)).distinct().subquery())
-    rows = {(y, o): {"year": y, "office_id": o, "department_id": d, "entities": n, "multi_task_entities": m or 0,
-                     "multi_office_entities": k or 0, "problems_followed": 0}
+    rows = {(y, o): {"year": y, "office_id": o, "department_id": d, "entities": n, "multi_task_entities": m,
+                     "multi_office_entities": k, "problems_followed": 0}
             for y, o, d, n, m, k in session.execute(
-                select(visited.c.year, visited.c.office_id, visited.c.department_id, func.count(),
-                       func.sum(case((per_entity.c.n > 1, 1), else_=0)),
-                       func.sum(case((per_entity.c.offices > 1, 1), else_=0)))
-                .join(per_entity, and_(per_entity.c.year == visited.c.year,
-                                       per_entity.c.entity_id == visited.c.entity_id))
-                .group_by(visited.c.year, visited.c.office_id, visited.c.department_id))}
+                select(visits.c.year, visits.c.office_id, visits.c.department_id, func.count(),
+                       _count(entity_years.c.inspections > 1), _count(entity_years.c.offices > 1))
+                .join(entity_years, and_(entity_years.c.year == visits.c.year,
+                                         entity_years.c.entity_id == visits.c.entity_id))
+                .where(visits.c.office_id.is_not(None))
+                .group_by(visits.c.year, visits.c.office_id, visits.c.department_id))}
     for y, o, n in session.execute(
             _inspections(YEAR, Inspection.lead_office_id, func.count(distinct(Inspection.id)))
             .join(StatOutcome, StatOutcome.inspection_id == Inspection.id)
-            .where(in_years, Inspection.problems_found).group_by(YEAR, Inspection.lead_office_id)):
+            .where(YEAR.in_(years), Inspection.problems_found).group_by(YEAR, Inspection.lead_office_id)):
         if (y, o) in rows:
             rows[(y, o)]["problems_followed"] = n
-    return [r for (y, _), r in rows.items() if y is not None]
+    return list(rows.values())
 
 
 def _insert(session: Session, model, rows: list[dict]) -> None:
@@ -292,26 +390,12 @@ def _insert(session: Session, model, rows: list[dict]) -> None:
     insert_rows(session, model.__table__, rows)
 
 
-def _year_rows(session: Session, in_years) -> list[dict]:
-    per_entity = (_inspections(YEAR.label("year"), Inspection.entity_id, func.count().label("n"),
-                               func.sum(case((Inspection.joint, 0), else_=1)).label("separate"))
-                  .where(in_years).group_by(YEAR, Inspection.entity_id).subquery())
-    multi = per_entity.c.n > 1
-    rows = session.execute(select(per_entity.c.year, func.count(),
-                                  func.sum(case((multi, 1), else_=0)), func.sum(case((multi, per_entity.c.n), else_=0)),
-                                  func.sum(case((multi, per_entity.c.separate), else_=0)))
-                           .group_by(per_entity.c.year))
-    return [{"year": y, "entities_inspected": n, "multi_task_entities": m or 0, "multi_task_visits": v or 0,
-             "separate_visits": s or 0} for y, n, m, v, s in rows if y is not None]
-
-
-def _credit_rows(session: Session, years: set[int], in_years) -> list[dict]:
+def _credit_rows(session: Session, years: set[int], visits: Table) -> list[dict]:
     risk = func.coalesce(StatEntity.risk_class, EMPTY)
     out: dict[tuple, dict] = {}
     for year, cls, n, problems in session.execute(
-            _inspections(YEAR, risk, func.count(), func.sum(case((Inspection.problems_found, 1), else_=0)))
-            .join(StatEntity, StatEntity.entity_id == Inspection.entity_id)
-            .where(in_years).group_by(YEAR, risk)):
+            select(visits.c.year, risk, func.sum(visits.c.inspections), func.sum(visits.c.problems_found))
+            .join(StatEntity, StatEntity.entity_id == visits.c.entity_id).group_by(visits.c.year, risk)):
         out[(year, cls)] = {"year": year, "risk_class": cls, "inspections": n, "problems_found": problems,
                             "followed_by_penalty": 0, "followed_by_abnormal": 0}
     for year, cls, kind, n in session.execute(
@@ -321,13 +405,3 @@ def _credit_rows(session: Session, years: set[int], in_years) -> list[dict]:
         if (year, cls) in out:
             out[(year, cls)]["followed_by_penalty" if kind == PENALTY else "followed_by_abnormal"] = n
     return list(out.values())
-
-
-def _refresh_directory(session: Session) -> None:
-    """The histogram behind directory coverage: one GROUP BY over the per-entity summary."""
-    session.execute(delete(StatDirectory))
-    keys = (StatEntity.in_directory, func.coalesce(StatEntity.region_code, EMPTY),
-            func.coalesce(StatEntity.risk_class, EMPTY), func.coalesce(StatEntity.last_inspected_year, _inline(0)))
-    rows = session.execute(select(*keys, func.count()).group_by(*keys)).all()
-    _insert(session, StatDirectory, [{"in_directory": d, "region_code": g, "risk_class": r, "last_inspected_year": y,
-                                      "entities": n} for d, g, r, y, n in rows])

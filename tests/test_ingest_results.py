@@ -227,7 +227,9 @@ def test_many_rows_need_few_statements(db, settings, tmp_path, query_counter):
             for i in range(500)]
     path = write_csv(tmp_path / "many.csv", ["统一社会信用代码", "企业名称", "抽查任务编号", "抽查任务名称", "抽查机关", "检查结果", "检查完成日期"], rows)
     ingest(db, settings, str(path))
-    assert len(query_counter) < 64  # 3 of them mark the entities' documents, set-based
+    # A constant count, whatever the rows: about 60 of them (temporary tables of the changed ids
+    # created, filled, joined and dropped) keep the statistics and the entities' documents, set-based.
+    assert len(query_counter) < 110
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Inspection)) == 500
 

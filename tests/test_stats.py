@@ -53,33 +53,34 @@ RESULTS = [
 ]
 
 
+ENTITY_HEADER = ["统一社会信用代码", "企业名称", "行政区划代码"]
+ENTITIES = [[E[n], f"主体{n}", "320602"] for n in E]
+TASK_HEADER = ["抽查任务编号", "抽查任务名称", "检查主体", "联合检查部门", "抽取数量", "抽取比例", "完成时限", "检查对象总数"]
+TASKS = [["T-2021-001", "企业公示信息抽查", CITY, "", "约3", "5%", "2021-10-31", "60"],
+         ["T-2021-002", "餐饮联合抽查", CITY, "卫健", "不少于2", "", "2021-10-31", ""],
+         ["T-2021-003", "排污单位检查", "南通市生态环境局", "", "3", "", "2021-10-31", ""],
+         ["T-2021-004", "计量器具检查", CITY, "", "5", "", "2021-12-31", ""]]
+CREDIT_HEADER = ["统一社会信用代码", "企业名称", "信用信息类别", "决定日期", "决定机关", "决定书文号", "罚款金额（元）", "风险等级"]
+CREDIT = [[E[1], "商店1", "行政处罚", "2021-07-01", "南通市卫生健康委员会", "通卫罚〔2021〕1号", "5000", ""],
+          [E[2], "商店2", "行政处罚", "2021-10-20", CITY, "通市监处罚〔2021〕2号", "3000", ""],
+          [E[5], "工厂5", "行政处罚", "2021-06-01", CITY, "通市监处罚〔2021〕3号", "1000", ""],
+          [E[4], "商店4", "列入经营异常名录", "2021-08-01", CITY, "", "", ""],
+          [E[3], "商店3", "行政处罚", "2022-06-10", CITY, "通市监处罚〔2022〕4号", "800", ""],
+          [E[1], "商店1", "信用风险分类", "2021-01-01", CITY, "", "", "A"],
+          [E[1], "商店1", "信用风险分类", "2021-12-01", CITY, "", "", "C"],
+          [E[2], "商店2", "信用风险分类", "2021-12-01", CITY, "", "", "B"],
+          [E[4], "商店4", "信用风险分类", "2021-12-01", CITY, "", "", "C"]]
+PLAN = {"plan_name": "南通市2021年度抽查计划", "year": 2021}
+
+
 @pytest.fixture
 def world(db, settings, tmp_path):
-    entities = write_csv(tmp_path / "entities.csv", ["统一社会信用代码", "企业名称", "行政区划代码"],
-                         [[E[n], f"主体{n}", "320602"] for n in E])
-    tasks = write_csv(tmp_path / "tasks.csv",
-                      ["抽查任务编号", "抽查任务名称", "检查主体", "联合检查部门", "抽取数量", "抽取比例", "完成时限",
-                       "检查对象总数"],
-                      [["T-2021-001", "企业公示信息抽查", CITY, "", "约3", "5%", "2021-10-31", "60"],
-                       ["T-2021-002", "餐饮联合抽查", CITY, "卫健", "不少于2", "", "2021-10-31", ""],
-                       ["T-2021-003", "排污单位检查", "南通市生态环境局", "", "3", "", "2021-10-31", ""],
-                       ["T-2021-004", "计量器具检查", CITY, "", "5", "", "2021-12-31", ""]])
+    entities = write_csv(tmp_path / "entities.csv", ENTITY_HEADER, ENTITIES)
+    tasks = write_csv(tmp_path / "tasks.csv", TASK_HEADER, TASKS)
     results = write_csv(tmp_path / "results.csv", RESULT_HEADER, RESULTS)
-    credit = write_csv(tmp_path / "credit.csv",
-                       ["统一社会信用代码", "企业名称", "信用信息类别", "决定日期", "决定机关", "决定书文号", "罚款金额（元）",
-                        "风险等级"],
-                       [[E[1], "商店1", "行政处罚", "2021-07-01", "南通市卫生健康委员会", "通卫罚〔2021〕1号", "5000", ""],
-                        [E[2], "商店2", "行政处罚", "2021-10-20", CITY, "通市监处罚〔2021〕2号", "3000", ""],
-                        [E[5], "工厂5", "行政处罚", "2021-06-01", CITY, "通市监处罚〔2021〕3号", "1000", ""],
-                        [E[4], "商店4", "列入经营异常名录", "2021-08-01", CITY, "", "", ""],
-                        [E[3], "商店3", "行政处罚", "2022-06-10", CITY, "通市监处罚〔2022〕4号", "800", ""],
-                        [E[1], "商店1", "信用风险分类", "2021-01-01", CITY, "", "", "A"],
-                        [E[1], "商店1", "信用风险分类", "2021-12-01", CITY, "", "", "C"],
-                        [E[2], "商店2", "信用风险分类", "2021-12-01", CITY, "", "", "B"],
-                        [E[4], "商店4", "信用风险分类", "2021-12-01", CITY, "", "", "C"]])
+    credit = write_csv(tmp_path / "credit.csv", CREDIT_HEADER, CREDIT)
     for kind, path in (("entity", entities), ("task", tasks), ("result", results), ("credit", credit)):
-        plan = {"plan_name": "南通市2021年度抽查计划", "year": 2021} if kind == "task" else {}
-        ingest(db, settings, str(path), Options(kind=kind, **plan))
+        ingest(db, settings, str(path), Options(kind=kind, **(PLAN if kind == "task" else {})))
     with db.session() as s:
         ids = dict(s.execute(select(Department.name, Department.id)).all())
     return {"sj": ids["市场监督管理局"], "wj": ids["卫生健康委员会"], "hb": ids["生态环境局"], "tmp": tmp_path}
@@ -267,6 +268,44 @@ def test_a_corrected_result_updates_the_figures_and_equals_a_rebuild(db, setting
         stats_upkeep.rebuild(s)
         assert _snapshot(s) == incremental
     assert (sj.on_time, sj.late, sj.on_time_share) == (3, 0, 1.0)
+
+
+def _corrections(tmp) -> list[tuple[str, object]]:
+    """A corrected file of each kind, in an order a city might publish them."""
+    e7 = uscc(907)
+    results = [row[:] for row in RESULTS]
+    results[0][6] = "发现问题待后续处理"  # E1 under T1 found problems after all
+    results.append([E[6], "主体6", "T-2021-004", "计量器具检查", CITY, "计量", "未发现问题", "2021-12-10", "2021-12-13"])
+    results.append([e7, "商店7", "T-2021-001", "企业公示信息抽查", DISTRICT, "年报", "未发现问题", "2021-09-30", ""])
+    tasks = [row[:] for row in TASKS]
+    tasks[1][3] = ""  # T2 was not joint after all
+    tasks[2][2] = CITY  # T3 was led by 市监
+    credit = [row[:] for row in CREDIT]
+    credit[6][7] = "B"  # E1's latest class
+    credit[2][3] = "2021-05-20"
+    credit[1][6] = "4000"
+    credit.append([E[4], "商店4", "行政处罚", "2021-07-01", "南通市卫生健康委员会", "通卫罚〔2021〕5号", "2000", ""])
+    entities = [row[:] for row in ENTITIES] + [[e7, "商店7", "320602"]]  # E7 joins the directory
+    entities[2][2] = "320612"  # E3 moved to 通州区
+    return [("result", write_csv(tmp / "results-2.csv", RESULT_HEADER, results)),
+            ("task", write_csv(tmp / "tasks-2.csv", TASK_HEADER, tasks)),
+            ("credit", write_csv(tmp / "credit-2.csv", CREDIT_HEADER, credit)),
+            # A class alone: E3 has no credit outcome that would bring its year's figures along.
+            ("credit", write_csv(tmp / "credit-3.csv", CREDIT_HEADER,
+                                 [[E[3], "商店3", "信用风险分类", "2021-12-01", CITY, "", "", "D"]])),
+            ("entity", write_csv(tmp / "entities-2.csv", ENTITY_HEADER, entities))]
+
+
+def test_every_kind_of_correcting_ingest_keeps_the_figures_equal_to_a_rebuild(db, settings, world):
+    for kind, path in _corrections(world["tmp"]):
+        with db.session() as s:
+            before = _snapshot(s)
+        ingest(db, settings, str(path), Options(kind=kind, **(PLAN if kind == "task" else {})))
+        with db.session() as s:
+            incremental = _snapshot(s)
+            stats_upkeep.rebuild(s)
+            assert _snapshot(s) == incremental, kind
+        assert incremental != before, kind
 
 
 def test_a_failed_ingest_leaves_the_figures_alone(db, settings, world):
