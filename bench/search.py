@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from gongshi.cli import SAMPLE_DIR as SAMPLE  # noqa: E402
 from gongshi.config import Settings  # noqa: E402
 from gongshi.democity import generate_city  # noqa: E402
 from gongshi.ingest.pipeline import Options, ingest  # noqa: E402
@@ -38,7 +39,6 @@ from gongshi.search.text import fold  # noqa: E402
 from gongshi.store.db import Database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "ingest" / "sample"
 
 
 def city(entities: int, seed: int, base: Path) -> tuple[Database, Settings]:
@@ -92,7 +92,7 @@ def bench_once(db: Database, settings: Settings) -> dict[str, float]:
     started, cpu = time.perf_counter(), _cpu()
     docs = index_all(db, settings.index_dir, progress=True)
     took, cpu = time.perf_counter() - started, _cpu() - cpu
-    segments = len(searchers.get(settings).reader().leaf_readers())
+    segments = len(searchers.get(settings.index_dir).reader().leaf_readers())
     # CPU time too: on a shared machine the wall clock also counts other people's work.
     print(f"build: {docs:,} documents in {took:.1f} s = {docs / took:,.0f} documents/s ({segments} segments); "
           f"{cpu:.1f} CPU-s (reading + indexing processes) = {docs / cpu * 2:,.0f} documents/s on two free cores")
