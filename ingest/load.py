@@ -72,8 +72,14 @@ def legacy_hash(values: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def same_content(stored: str, digest: str, values: object) -> bool:
-    return stored == digest or (not stored.startswith(HASH_PREFIX) and stored == legacy_hash(values))
+def same_content(stored: str, digest: str, content: list, leave_out: list[str]) -> bool:
+    """Whether a stored hash is of this content (values, children), `leave_out` columns aside."""
+    if stored == digest:
+        return True
+    if stored.startswith(HASH_PREFIX):
+        return False
+    values = {k: v for k, v in content[0].items() if k not in leave_out}
+    return stored == legacy_hash([values, content[1]])
 
 
 def short_hash(*parts: object) -> str:
@@ -92,13 +98,6 @@ def batched(items: Iterable, size: int = BATCH) -> Iterator[list]:
 
 
 OFFICE_COLUMNS = ("office_id", "lead_office_id")
-
-
-def _without_offices(values: dict) -> dict:
-    content = dict(values)
-    for column in OFFICE_COLUMNS:
-        content.pop(column, None)
-    return content
 
 
 class Loader:
@@ -127,9 +126,6 @@ class Loader:
         of its parent. A key met again in the same run is the same fact published twice: an exact
         repeat is skipped, a repeat with other content refuses the file, naming both rows."""
         outcome: dict[str, tuple[int, str]] = {}
-        # Offices are read from the published names, which are hashed: an office id alone is no
-        # change of content (and stores migrated to offices re-ingest their files unchanged).
-        contents = [[_without_offices(values), children[i] if children else None] for i, (_, values, _) in enumerate(items)]
         existing = {
             key: (id_, old_hash, run_id, old_row)
             for id_, key, old_hash, run_id, old_row in self.session.connection().execute(
@@ -138,8 +134,15 @@ class Loader:
         }
         provenance = {"source_id": self.source.id, "ingest_run_id": self.run.id}
         new_rows, changed_rows, rehashed, first = [], [], [], {}
-        for (key, values, row), content in zip(items, contents):
+        offices = [c for c in OFFICE_COLUMNS if c in model.__table__.c]
+        for i, (key, values, row) in enumerate(items):
+            # Offices are read from the published names, which are hashed: an office id alone is no
+            # change of content (and stores migrated to offices re-ingest their files unchanged).
+            # Popped and put back rather than copied: this runs once per row of a million.
+            office = [values.pop(c, None) for c in offices]
+            content = [values, children[i] if children else None]
             digest = content_hash(content)
+            values.update(zip(offices, office))
             earlier = self._met(key, existing.get(key), first)
             if earlier:
                 self._repeat(model, row, digest, *earlier)
@@ -149,7 +152,7 @@ class Loader:
             first[key] = (row, digest)
             if key not in existing:
                 new_rows.append({**values, **provenance, "source_row": row, "natural_key": key, "content_hash": digest})
-            elif not same_content(existing[key][1], digest, content):
+            elif not same_content(existing[key][1], digest, content, offices):
                 changed_rows.append({**values, **provenance, "source_row": row, "natural_key": key,
                                      "content_hash": digest, "id": existing[key][0]})
             else:
@@ -226,19 +229,25 @@ class Loader:
                 out[d["task_id"]]["departments"].append(d["published_name"])
         return out
 
-    def _replace_children(self, child, fk: str, outcome: dict, rows_by_key: dict[str, list[dict]]) -> None:
-        """Children of inserted and updated parents are (re)written; unchanged ones are left."""
+    def _replace_children(self, child, fk: str, outcome: dict, rows_by_key: dict[str, list],
+                          columns: tuple[str, ...] | None = None) -> None:
+        """Children of inserted and updated parents are (re)written; unchanged ones are left.
+        Children are dicts, or with `columns` tuples of those columns (their parent's comes first)."""
         updated = [id_ for id_, status in outcome.values() if status == "updated"]
         if updated:
             self.session.execute(delete(child).where(getattr(child, fk).in_(updated)))
         rows = []
         for key, children in rows_by_key.items():
             parent, status = outcome[key]
-            if status != "unchanged":
-                for r in children:  # each child's dict is its own: given its parent in place
-                    r[fk] = parent
-                rows += children
-        insert_rows(self.session, child.__table__, rows)
+            if status == "unchanged":
+                continue
+            if columns:
+                rows += [(parent, *c) for c in children]
+                continue
+            for r in children:  # each child's dict is its own: given its parent in place
+                r[fk] = parent
+            rows += children
+        insert_rows(self.session, child.__table__, rows, columns=columns and (fk, *columns))
 
     # --- entities ---------------------------------------------------------------------------
 
@@ -481,11 +490,11 @@ class Loader:
                 key = f"inspection:{task_id}:{entity_id}"
                 values, found, depts = self._inspection_values(r, task_id, entity_id)
                 items.append((key, values, r["row"]))
-                children.append([[[f["item"], f["result"]] for f in found], [d["published_name"] for d in depts]])
+                children.append([r["finding_pairs"], r["authorities"]])
                 findings.setdefault(key, found)
                 authorities.setdefault(key, depts)
             outcome = self.upsert(Inspection, items, children)
-            self._replace_children(Finding, "inspection_id", outcome, findings)
+            self._replace_children(Finding, "inspection_id", outcome, findings, FINDING_COLUMNS)
             self._replace_children(InspectionDepartment, "inspection_id", outcome, authorities)
 
     def _inspection_values(self, r: dict, task_id: int, entity_id: int):
@@ -499,14 +508,6 @@ class Loader:
         lead = lead or (depts[0]["department_id"] if depts else None)
         # The lead kind's office among the authorities did the work: a county office under a city's task.
         own = next((d["office_id"] for d in depts if d["department_id"] == lead), lead_office)
-        findings, results, problems = [], [], False
-        for position, (item, result, row) in enumerate(r["findings"]):
-            known = known_result(result)
-            findings.append({"position": position, "item": item, "result": result,
-                             "result_known": known is not None or result is None, "source_row": row})
-            if result and result not in results:
-                results.append(result)
-                problems = problems or (known or result) not in NO_PROBLEM_RESULTS
         values = {
             "entity_id": entity_id, "task_id": task_id, "completed_on": r["completed_on"],
             "published_on": r["published_on"],
@@ -514,11 +515,11 @@ class Loader:
             "authorities_text": r["authorities_text"],
             "lead_department_id": lead, "lead_office_id": own,
             "joint": task_joint or len({d["department_id"] for d in depts}) > 1,
-            "problems_found": problems, "result_text": "；".join(results) or None,
+            "problems_found": r["problems_found"], "result_text": r["result_text"],
             "follow_up": r["follow_up"], "region_code": r["region"] or (depts[0]["region_code"] if depts else None),
             "note": r["note"], "extras": r["extras"],
         }
-        return values, findings, depts
+        return values, r["findings"], depts
 
     # --- credit -----------------------------------------------------------------------------
 
@@ -595,12 +596,12 @@ class StagedInspections(StagedRecords):
             record = pickle.loads(blob)
             if next_key != key:
                 if group is not None:
-                    yield group
+                    yield prepare_inspection(group)
                 group, key = group_start(record), next_key
             else:
                 merge_row(group, record)
         if group is not None:
-            yield group
+            yield prepare_inspection(group)
 
 
 def inspection_key(r: dict) -> str:
@@ -611,6 +612,26 @@ def inspection_key(r: dict) -> str:
 
 def _findings(r: dict) -> list[tuple]:
     return [(item, result, r["row"]) for item, result in r["findings"]]
+
+
+FINDING_COLUMNS = ("position", "item", "result", "result_known", "source_row")
+
+
+def prepare_inspection(g: dict) -> dict:
+    """What an inspection's findings add up to, once all its rows are grouped: each finding as a
+    row of FINDING_COLUMNS, the results in order of first mention, whether any is a problem, and
+    the (item, result) pairs its content hash covers. Needs no store, so that a streamed file's
+    reading process does this work beside the loader."""
+    findings, results, problems = [], [], False
+    for position, (item, result, row) in enumerate(g["findings"]):
+        known = known_result(result)
+        findings.append((position, item, result, known is not None or result is None, row))
+        if result and result not in results:
+            results.append(result)
+            problems = problems or (known or result) not in NO_PROBLEM_RESULTS
+    g["findings"], g["finding_pairs"] = findings, [[item, result] for _, item, result, _, _ in findings]
+    g["result_text"], g["problems_found"] = "；".join(results) or None, problems
+    return g
 
 
 def group_start(r: dict) -> dict:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tqdm import tqdm
 
 from gongshi.ingest import draw, stream
+from gongshi.ingest.collector import fewer_collections
 from gongshi.ingest.errors import IngestError, Problem
 from gongshi.ingest.fetch import Fetched, archive, fetch
 from gongshi.ingest.headers import KIND_LABELS, KINDS, detect_kind
@@ -19,7 +20,7 @@ from gongshi.ingest.limits import Limits
 from gongshi.ingest.load import TABLE_LABELS, Loader, StagedInspections, StagedRecords
 from gongshi.ingest.parse import Counted, map_headers, parse_rows
 from gongshi.ingest.readers import Table, detect_format, read_table
-from gongshi.store.db import Database
+from gongshi.store.db import Database, bulk_cache
 from gongshi.store.documents import invalidate as invalidate_documents
 from gongshi.store.models import IngestRun, Source, utcnow
 from gongshi.store.stats_upkeep import refresh as refresh_stats
@@ -86,7 +87,8 @@ def ingest(db: Database, uri: str, options: Options | None = None, *, instance_d
     limits = limits or Limits()
     fetched = fetched or fetch(uri, work_dir=instance_dir, limits=limits)
     try:
-        return _ingest_fetched(db, instance_dir, default_deadline_days, fetched, options, limits)
+        with fewer_collections():
+            return _ingest_fetched(db, instance_dir, default_deadline_days, fetched, options, limits)
     finally:
         fetched.cleanup()
 
@@ -182,7 +184,7 @@ def _load(db, instance_dir, default_deadline_days, fetched, options, table, kind
     archived, created = None, False
     session = db.sessionmaker()
     try:
-        with session.begin():
+        with session.begin(), bulk_cache(session):
             source = Source(
                 uri=fetched.uri, name=fetched.name, sha256=fetched.sha256, size=fetched.size,
                 fetched_at=fetched.fetched_at, kind=kind, file_format=table.file_format, encoding=table.encoding,

@@ -23,9 +23,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from gongshi.ingest.collector import fewer_collections
 from gongshi.ingest.errors import IngestError
 from gongshi.ingest.limits import Limits
-from gongshi.ingest.load import BATCH, group_start, inspection_key, merge_row
+from gongshi.ingest.load import BATCH, group_start, inspection_key, merge_row, prepare_inspection
 from gongshi.ingest.parse import Counted, map_headers, parse_rows
 from gongshi.ingest.readers import ReadError, read_table
 
@@ -114,18 +115,8 @@ class StreamedRecords:
 def _produce(source: Source, conn) -> None:
     """The child: read, validate and group; every outcome ends in one message."""
     try:
-        table = read_table(source.path, source.name, source.file_format, source.limits)
-        mapping, problems = map_headers(table, source.kind)
-        table.rows = tqdm(table.rows, desc=source.name, unit=" 行", disable=not source.progress, mininterval=0.5)
-        records = Counted(parse_rows(table, mapping, problems, plan_name=source.plan_name, year=source.year))
-        batch = []
-        for record in _adjacent_groups(records) if source.kind == "result" else records:
-            batch.append(record)
-            if len(batch) == BATCH:
-                conn.send(("batch", batch))
-                batch = []
-        conn.send(("batch", batch))
-        conn.send(("done", (records.count, problems)))
+        with fewer_collections():
+            _send_records(source, conn)
     except RowsApart as exc:
         conn.send(("apart", exc.args[0]))
     except ReadError as exc:
@@ -140,6 +131,21 @@ def _produce(source: Source, conn) -> None:
         conn.close()
 
 
+def _send_records(source: Source, conn) -> None:
+    table = read_table(source.path, source.name, source.file_format, source.limits)
+    mapping, problems = map_headers(table, source.kind)
+    table.rows = tqdm(table.rows, desc=source.name, unit=" 行", disable=not source.progress, mininterval=0.5)
+    records = Counted(parse_rows(table, mapping, problems, plan_name=source.plan_name, year=source.year))
+    batch = []
+    for record in _adjacent_groups(records) if source.kind == "result" else records:
+        batch.append(record)
+        if len(batch) == BATCH:
+            conn.send(("batch", batch))
+            batch = []
+    conn.send(("batch", batch))
+    conn.send(("done", (records.count, problems)))
+
+
 def _adjacent_groups(records) -> Iterator[dict]:
     """Each run of rows with the same task and entity as one inspection; RowsApart when a key
     comes back after other rows (16-byte digests of the keys met: memory stays small)."""
@@ -151,11 +157,11 @@ def _adjacent_groups(records) -> Iterator[dict]:
             merge_row(group, record)
             continue
         if group is not None:
-            yield group
+            yield prepare_inspection(group)
         digest = hashlib.blake2b(next_key.encode(), digest_size=16).digest()
         if digest in met:
             raise RowsApart(record["row"])
         met.add(digest)
         group, key = group_start(record), next_key
     if group is not None:
-        yield group
+        yield prepare_inspection(group)

@@ -10,9 +10,8 @@ defaults, so that what is stored is what `insert()` stores (tests/test_bulk.py).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
-from typing import Any
 
 import orjson
 from sqlalchemy import Boolean, Column, ColumnElement, Date, Table, any_, bindparam, func, select
@@ -21,22 +20,28 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 
-def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert `rows` (dicts with the same keys) into `table`; columns they omit get their defaults."""
+def insert_rows(session: Session, table: Table, rows: list, columns: Sequence[str] | None = None) -> None:
+    """Insert `rows` into `table`: dicts with the same keys, or with `columns` tuples of those
+    columns in that order (no dict per row); columns they omit get their defaults."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
-    given = [c for c in table.columns if c.key in rows[0]]
+    present = columns or rows[0].keys()
+    given = [table.c[k] for k in present] if columns else [c for c in table.columns if c.key in present]
     defaulted = [c for c in table.columns
-                 if c.key not in rows[0] and c.default is not None and not c.default.is_sequence]
+                 if c.key not in present and c.default is not None and not c.default.is_sequence]
     # Defaults are the same for every row of one call (a callable's result is converted at once).
-    fill = [_convert(c, dialect, c.default.arg(None) if c.default.is_callable else c.default.arg) for c in defaulted]
+    fill = tuple(_convert(c, dialect, c.default.arg(None) if c.default.is_callable else c.default.arg)
+                 for c in defaulted)
     converters = [(i, f) for i, c in enumerate(given) if (f := _converter(c, dialect))]
-    take = itemgetter(*(c.key for c in given))
+    keys = [c.key for c in given]
+    take = tuple if columns else itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
 
-    def values(row: dict) -> tuple:
-        out = list(take(row)) if len(given) > 1 else [take(row)]
+    def values(row) -> tuple:
+        if not converters:
+            return (*take(row), *fill)
+        out = list(take(row))
         for i, f in converters:
             out[i] = f(out[i])
         return (*out, *fill)
@@ -51,7 +56,9 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
                 copy.write_row(values(row))
     else:
         marks = ", ".join("?" * (len(given) + len(defaulted)))
-        connection.exec_driver_sql(f"INSERT INTO {target} ({names}) VALUES ({marks})", [values(r) for r in rows])
+        ready = columns and not converters and not fill  # tuples as the driver takes them
+        connection.exec_driver_sql(f"INSERT INTO {target} ({names}) VALUES ({marks})",
+                                   rows if ready else [values(r) for r in rows])
 
 
 def among(session: Session, column: Column, values: Iterable) -> ColumnElement[bool]:

@@ -35,6 +35,20 @@ def test_rows_written_in_bulk_are_stored_as_insert_stores_them(db):
         assert session.scalars(select(SAMPLE.c.kind)).all() == ["结果"] * 6
 
 
+def test_rows_given_as_tuples_of_named_columns_are_stored_as_insert_stores_them(db):
+    """The ingest writes findings as tuples, in a column order other than the table's."""
+    order = ("name", "flag", "id", "amount", "day", "extras", "at")
+    with db.session() as session:
+        METADATA.create_all(session.connection())
+        session.execute(insert(SAMPLE), [{"id": i, **r} for i, r in enumerate(ROWS, start=1)])
+        insert_rows(session, SAMPLE, [tuple({"id": i, **r}[c] for c in order) for i, r in enumerate(ROWS, start=11)],
+                    columns=order)
+        insert_rows(session, SAMPLE, [(21, "药房", None), (22, None, True)], columns=("id", "name", "flag"))
+        assert stored(session, [11, 12, 13]) == stored(session, [1, 2, 3])
+        assert session.execute(select(SAMPLE.c.name, SAMPLE.c.flag, SAMPLE.c.kind).where(SAMPLE.c.id > 20)
+                               .order_by(SAMPLE.c.id)).all() == [("药房", None, "结果"), (None, True, "结果")]
+
+
 def test_a_lookup_among_thousands_of_values_finds_exactly_them(db):
     with db.session() as session:
         METADATA.create_all(session.connection())

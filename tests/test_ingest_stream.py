@@ -10,6 +10,7 @@ from gongshi.democity import generate_city
 from gongshi.ingest import stream
 from gongshi.ingest.errors import IngestError
 from gongshi.ingest.pipeline import Options
+from gongshi.store.db import BULK_CACHE_KIB
 from gongshi.store.models import Inspection
 from tests.factories import dump, ingest, ingest_city
 
@@ -111,3 +112,20 @@ def test_a_streamed_file_the_reader_refuses_names_the_row(db, settings, monkeypa
         ingest(db, settings, str(ragged), Options(kind="result"))
     assert [(p.row, p.reason.split("：")[0]) for p in refused.value.problems] == [(4, "该行有 11 列数据，多于表头的 10 列")]
 
+
+
+def test_an_ingest_gives_its_larger_page_cache_back_even_when_refused(db, settings, city):
+    """SQLite's page cache grows for an ingest's transaction only: a web process's pooled
+    connections, which also ingest corrections, keep the default size afterwards."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite connection's page cache")
+    raw = db.sessionmaker.kw["bind"].connection.dbapi_connection
+    default = raw.execute("PRAGMA cache_size").fetchone()[0]
+    seen = []
+    raw.set_trace_callback(lambda sql: seen.append(sql) if "cache_size" in sql else None)
+    ingest_city(db, settings, city, kinds=("entity",))
+    with pytest.raises(IngestError):  # refused by the loader, inside its transaction
+        ingest(db, settings, str(city["task"]), Options(kind="task", region="不存在的地区"))
+    raw.set_trace_callback(None)
+    assert sum(f"-{BULK_CACHE_KIB}" in sql for sql in seen) == 2  # both ingests wrote with the larger cache
+    assert raw.execute("PRAGMA cache_size").fetchone()[0] == default
