@@ -1,7 +1,8 @@
 """Benchmark: load generated result rows into a fresh store and print rows per second.
 
     .venv/bin/python bench/ingest.py --rows 1000000            # SQLite (default)
-    .venv/bin/python bench/ingest.py --rows 1000000 --postgres postgresql+psycopg://…
+    .venv/bin/python bench/ingest.py --rows 1000000 --postgres postgresql+psycopg://…   # that database is emptied
+    .venv/bin/python bench/ingest.py --rows 1000000 --repeat 3                         # the median of three
 
 Prints rows per second, the CPU seconds of this process and of the process that reads and
 validates a large file beside it (ingest/stream.py; steadier figures on a shared machine, though
@@ -19,6 +20,7 @@ import csv
 import multiprocessing
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -66,6 +68,9 @@ def arguments(description: str) -> argparse.Namespace:
                         help="load into this database instead of a temporary SQLite file "
                              "(--postgres postgresql+psycopg://…: rows reach PostgreSQL by COPY)")
     parser.add_argument("--data-dir", type=Path, default=Path("bench-data"))
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure this many times, each on a fresh store, and print the median "
+                             "(a shared machine's speed varies from minute to minute)")
     return parser.parse_args()
 
 
@@ -77,6 +82,9 @@ def fresh_store(database_url: str | None) -> Iterator[tuple[Settings, Database, 
         settings = Settings.from_env(env, instance_dir=Path(tmp) / "instance")
         settings.ensure_dirs()
         db = Database(settings.database_url)
+        if database_url:  # what an earlier run left
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
         db.upgrade()
         try:
             yield settings, db, Path(tmp)
@@ -98,6 +106,14 @@ def load_setup(database_url: str, instance_dir: Path, files: dict[str, Path]) ->
 def main() -> None:
     args = arguments(__doc__.splitlines()[0])
     files = city_for(args.rows, args.data_dir)
+    rates = [measure(args, files) for _ in range(args.repeat)]
+    if len(rates) > 1:
+        print(f"median of {len(rates)}: {statistics.median(rates):,.0f} rows/s "
+              f"(each: {', '.join(f'{r:,.0f}' for r in rates)})")
+
+
+def measure(args: argparse.Namespace, files: dict[str, Path]) -> float:
+    """One results ingest into a fresh store holding the directory and tasks; its rows/s."""
     with fresh_store(args.database_url) as (settings, db, tmp):
         setup = multiprocessing.get_context("spawn").Process(
             target=load_setup, args=(settings.database_url, settings.instance_dir, files))
@@ -117,6 +133,7 @@ def main() -> None:
               f"(CPU {cpu_seconds:.1f} s of this process, {reader_cpu:.1f} s of the reading process; "
               f"{report.counts['inserted']:,} inspections; peak RSS {rss_before:,.0f} MiB before, {peak:,.0f} MiB "
               f"after; largest child {child_before:,.0f} MiB before, {child_after:,.0f} MiB after; {db.engine.dialect.name})")
+        return report.rows / elapsed
 
 
 if __name__ == "__main__":
