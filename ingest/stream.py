@@ -28,7 +28,15 @@ from tqdm import tqdm
 from gongshi.ingest.collector import fewer_collections
 from gongshi.ingest.errors import IngestError
 from gongshi.ingest.limits import Limits
-from gongshi.ingest.load import BATCH, Loader, group_start, inspection_key, merge_row, prepare_inspection, stored_entities
+from gongshi.ingest.load import (
+    BATCH,
+    Loader,
+    group_start,
+    inspection_key,
+    merge_row,
+    prepare_inspection,
+    stored_entities,
+)
 from gongshi.ingest.parse import Counted, map_headers, parse_rows
 from gongshi.ingest.readers import ReadError, read_table
 from gongshi.store.db import Database

@@ -165,9 +165,7 @@ def test_the_entities_a_streamed_file_names_are_looked_up_by_the_reading_process
         db = committed_stores()
         ingest(db, settings, str(half), Options(kind="entity"))
         ingest(db, settings, str(city["task"]), Options(kind="task"))
-        asked = []
-        event.listen(db.engine, "before_cursor_execute", lambda conn, cur, statement, parameters, *_: asked.extend(
-            _keys(parameters)) if "FROM market_entity" in statement and "natural_key" in statement else None)
+        asked = _entity_lookups(db)
         monkeypatch.setattr(stream, "STREAM_BYTES", threshold)
         ingest(db, settings, str(city["result"]), Options(kind="result"))
         stores.append(dump(db, provenance=False))
@@ -175,6 +173,18 @@ def test_the_entities_a_streamed_file_names_are_looked_up_by_the_reading_process
         new = set(s.scalars(select(MarketEntity.natural_key).join(Source).where(Source.kind == "result")))
     assert stores[0] == stores[1]
     assert len(new) > 10 and set(asked) == new
+
+
+def _entity_lookups(db) -> list[str]:
+    """The natural keys the loader will look market entities up by, as it asks."""
+    asked = []
+
+    def record(conn, cursor, statement, parameters, *_):
+        if "FROM market_entity" in statement and "natural_key" in statement:
+            asked.extend(_keys(parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    return asked
 
 
 def _keys(parameters) -> list[str]:
