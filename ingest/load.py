@@ -256,9 +256,7 @@ class Loader:
         directory yet are created from what the row says (name, region), and every name
         they are published under is kept in their name history."""
         keys = [self.entity_key(r) for r in refs]
-        # key → (id, current name): as the reading process found it in the store (stream.py), else looked up
-        found = {k: r["stored"] for k, r in zip(keys, refs) if r.get("stored")}
-        found.update(stored_entities(self.session, {k for k in keys if k not in found}))
+        found = self._entity_ids(set(keys))  # key → (id, current name)
         missing = {}
         for key, ref, row, region in zip(keys, refs, rows, region_of):
             if key not in found and key not in missing:
@@ -278,6 +276,11 @@ class Loader:
     @staticmethod
     def entity_key(ref: dict) -> str:
         return f"entity:{ref['uscc']}" if ref["uscc"] else f"entity:reg:{ref['reg_no']}"
+
+    def _entity_ids(self, keys: set[str]) -> dict[str, int]:
+        return {k: (i, name) for i, k, name in self.session.connection().execute(
+            select(MarketEntity.id, MarketEntity.natural_key, MarketEntity.name)
+            .where(among(self.session, MarketEntity.natural_key, keys))).all()}
 
     def record_names(self, names: list[tuple[int, str, int | None]]) -> None:
         wanted = {(i, n): row for i, n, row in names}
@@ -543,15 +546,6 @@ class Loader:
                            "authority_region_code": resolved.region_code if resolved else None}
                 items.append((key, values, r["row"]))
             self.upsert(CreditEvent, items)
-
-
-def stored_entities(session: Session, keys: set[str]) -> dict[str, tuple[int, str]]:
-    """Natural key → (id, current name) of the entities among `keys` that the store has."""
-    if not keys:
-        return {}
-    return {k: (i, name) for i, k, name in session.connection().execute(
-        select(MarketEntity.id, MarketEntity.natural_key, MarketEntity.name)
-        .where(among(session, MarketEntity.natural_key, keys))).all()}
 
 
 class StagedRecords:

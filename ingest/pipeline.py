@@ -120,8 +120,7 @@ def _ingest_fetched(db: Database, instance_dir: Path, default_deadline_days: int
         try:
             return _load_streamed(db, instance_dir, default_deadline_days, fetched, options, table, kind, report,
                                   stream.Source(fetched.path, fetched.name, file_format, kind, limits,
-                                                options.plan_name, options.year, options.progress,
-                                                db.engine.url.render_as_string(hide_password=False)))
+                                                options.plan_name, options.year, options.progress))
         except stream.RowsApart:
             pass  # rolled back: this table's rows, not read yet, go the two-pass way
     table.rows = tqdm(table.rows, desc=fetched.name, unit=" 行", disable=not options.progress, mininterval=0.5)

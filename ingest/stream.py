@@ -17,29 +17,18 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from gongshi.ingest.collector import fewer_collections
 from gongshi.ingest.errors import IngestError
 from gongshi.ingest.limits import Limits
-from gongshi.ingest.load import (
-    BATCH,
-    Loader,
-    group_start,
-    inspection_key,
-    merge_row,
-    prepare_inspection,
-    stored_entities,
-)
+from gongshi.ingest.load import BATCH, group_start, inspection_key, merge_row, prepare_inspection
 from gongshi.ingest.parse import Counted, map_headers, parse_rows
 from gongshi.ingest.readers import ReadError, read_table
-from gongshi.store.db import Database
 
 STREAM_BYTES = 8 * 1024 * 1024  # smaller files: a second process would cost more than it saves
 
@@ -59,7 +48,6 @@ class Source:
     plan_name: str | None
     year: int | None
     progress: bool
-    database_url: str | None = None  # where the entities results and credit records name are looked up
 
 
 class StreamedRecords:
@@ -148,47 +136,14 @@ def _send_records(source: Source, conn) -> None:
     mapping, problems = map_headers(table, source.kind)
     table.rows = tqdm(table.rows, desc=source.name, unit=" 行", disable=not source.progress, mininterval=0.5)
     records = Counted(parse_rows(table, mapping, problems, plan_name=source.plan_name, year=source.year))
-    with _entity_lookup(source) as look_up:
-        batch = []
-        for record in _adjacent_groups(records) if source.kind == "result" else records:
-            batch.append(record)
-            if len(batch) == BATCH:
-                conn.send(("batch", look_up(batch)))
-                batch = []
-        conn.send(("batch", look_up(batch)))
+    batch = []
+    for record in _adjacent_groups(records) if source.kind == "result" else records:
+        batch.append(record)
+        if len(batch) == BATCH:
+            conn.send(("batch", batch))
+            batch = []
+    conn.send(("batch", batch))
     conn.send(("done", (records.count, problems)))
-
-
-@contextmanager
-def _entity_lookup(source: Source) -> Iterator[Callable[[list[dict]], list[dict]]]:
-    """Gives each record's entity reference the entity's (id, current name) as the store held it
-    before this ingest (`stored`), or None, so that the loader looks up only what is new: this
-    process has time to spare, the loader has none. A lookup that fails (a store this process
-    cannot open, such as one in memory) leaves every lookup to the loader."""
-    if source.kind not in ("result", "credit") or not source.database_url or ":memory:" in source.database_url:
-        yield lambda batch: batch
-        return
-    db = Database(source.database_url)
-    working = True
-
-    def look_up(batch: list[dict]) -> list[dict]:
-        nonlocal working
-        if working and batch:
-            refs = [r["entity"] for r in batch]
-            try:
-                with db.sessionmaker() as session:
-                    stored = stored_entities(session, {Loader.entity_key(ref) for ref in refs})
-            except SQLAlchemyError:
-                working = False
-                return batch
-            for ref in refs:
-                ref["stored"] = stored.get(Loader.entity_key(ref))
-        return batch
-
-    try:
-        yield look_up
-    finally:
-        db.dispose()
 
 
 def _adjacent_groups(records) -> Iterator[dict]:

@@ -1,19 +1,17 @@
 """A large results file read and validated in a second process while the loader writes it
 (ingest/stream.py): the same store as the two-pass way, and still all or nothing."""
 import csv
-import json
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from gongshi.democity import generate_city
 from gongshi.ingest import stream
 from gongshi.ingest.errors import IngestError
 from gongshi.ingest.pipeline import Options
-from gongshi.store.db import BULK_CACHE_KIB, Database
-from gongshi.store.models import Inspection, MarketEntity, Source
-from tests.conftest import fresh_postgres_database
+from gongshi.store.db import BULK_CACHE_KIB
+from gongshi.store.models import Inspection
 from tests.factories import dump, ingest, ingest_city
 
 
@@ -131,68 +129,3 @@ def test_an_ingest_gives_its_larger_page_cache_back_even_when_refused(db, settin
     raw.set_trace_callback(None)
     assert sum(f"-{BULK_CACHE_KIB}" in sql for sql in seen) == 2  # both ingests wrote with the larger cache
     assert raw.execute("PRAGMA cache_size").fetchone()[0] == default
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def committed_stores(request, tmp_path):
-    """Fresh stores whose commits stay: the reading process sees what is committed only."""
-    made = []
-
-    def make() -> Database:
-        if request.param == "sqlite":
-            made.append(Database(f"sqlite:///{tmp_path / f'store{len(made)}.sqlite3'}"))
-        else:
-            opened = fresh_postgres_database()
-            made.append(Database(opened.__enter__()))
-            made[-1].closing = opened
-        made[-1].upgrade()
-        return made[-1]
-
-    yield make
-    for db in made:
-        db.dispose()
-        if hasattr(db, "closing"):
-            db.closing.__exit__(None, None, None)
-
-
-def test_the_entities_a_streamed_file_names_are_looked_up_by_the_reading_process(committed_stores, settings,
-                                                                                 monkeypatch, tmp_path, city):
-    """The loader asks the store only for the entities it did not have before the ingest (here
-    those left out of the directory), and the store ends as the two-pass way leaves it."""
-    half = rewritten(city["entity"], tmp_path / "half.csv", lambda rows: rows[::2])
-    stores = []
-    for threshold in (float("inf"), 0):
-        db = committed_stores()
-        ingest(db, settings, str(half), Options(kind="entity"))
-        ingest(db, settings, str(city["task"]), Options(kind="task"))
-        asked = _entity_lookups(db)
-        monkeypatch.setattr(stream, "STREAM_BYTES", threshold)
-        ingest(db, settings, str(city["result"]), Options(kind="result"))
-        stores.append(dump(db, provenance=False))
-    with db.session() as s:
-        new = set(s.scalars(select(MarketEntity.natural_key).join(Source).where(Source.kind == "result")))
-    assert stores[0] == stores[1]
-    assert len(new) > 10 and set(asked) == new
-
-
-def _entity_lookups(db) -> list[str]:
-    """The natural keys the loader will look market entities up by, as it asks."""
-    asked = []
-
-    def record(conn, cursor, statement, parameters, *_):
-        if "FROM market_entity" in statement and "natural_key" in statement:
-            asked.extend(_keys(parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    return asked
-
-
-def _keys(parameters) -> list[str]:
-    """The natural keys one lookup binds (store/bulk.py among: a JSON array, or a list)."""
-    values = parameters.values() if isinstance(parameters, dict) else parameters
-    for value in values:
-        if isinstance(value, str) and value.startswith("["):
-            return json.loads(value)
-        if isinstance(value, list):
-            return value
-    return []
