@@ -590,18 +590,8 @@ class StagedInspections(StagedRecords):
 
     def __iter__(self) -> Iterator[dict]:
         self._db.execute("CREATE TABLE first AS SELECT key, MIN(row) AS first FROM staged GROUP BY key")
-        group, key = None, None
-        for next_key, blob in self._db.execute(
-                "SELECT s.key, s.record FROM staged s JOIN first f USING (key) ORDER BY f.first, s.row"):
-            record = pickle.loads(blob)
-            if next_key != key:
-                if group is not None:
-                    yield prepare_inspection(group)
-                group, key = group_start(record), next_key
-            else:
-                merge_row(group, record)
-        if group is not None:
-            yield prepare_inspection(group)
+        yield from group_adjacent((key, pickle.loads(blob)) for key, blob in self._db.execute(
+            "SELECT s.key, s.record FROM staged s JOIN first f USING (key) ORDER BY f.first, s.row"))
 
 
 def inspection_key(r: dict) -> str:
@@ -634,9 +624,18 @@ def prepare_inspection(g: dict) -> dict:
     return g
 
 
-def group_start(r: dict) -> dict:
-    """The first row of an inspection, as the group its other rows join."""
-    return {**r, "findings": _findings(r)}
+def group_adjacent(keyed: Iterable[tuple[str, dict]]) -> Iterator[dict]:
+    """Each run of (inspection_key, row) pairs with the same key as one prepared inspection."""
+    group, key = None, None
+    for next_key, record in keyed:
+        if next_key == key:
+            merge_row(group, record)
+            continue
+        if group is not None:
+            yield prepare_inspection(group)
+        group, key = {**record, "findings": _findings(record)}, next_key
+    if group is not None:
+        yield prepare_inspection(group)
 
 
 def merge_row(g: dict, r: dict) -> None:

@@ -26,7 +26,7 @@ from tqdm import tqdm
 from gongshi.ingest.collector import fewer_collections
 from gongshi.ingest.errors import IngestError
 from gongshi.ingest.limits import Limits
-from gongshi.ingest.load import BATCH, group_start, inspection_key, merge_row, prepare_inspection
+from gongshi.ingest.load import BATCH, group_adjacent, inspection_key
 from gongshi.ingest.parse import Counted, map_headers, parse_rows
 from gongshi.ingest.readers import ReadError, read_table
 
@@ -147,21 +147,21 @@ def _send_records(source: Source, conn) -> None:
 
 
 def _adjacent_groups(records) -> Iterator[dict]:
-    """Each run of rows with the same task and entity as one inspection; RowsApart when a key
-    comes back after other rows (16-byte digests of the keys met: memory stays small)."""
+    """Each run of rows with the same task and entity as one inspection."""
+    return group_adjacent(_keyed_once(records))
+
+
+def _keyed_once(records) -> Iterator[tuple[str, dict]]:
+    """(inspection_key, row) pairs; RowsApart when a key comes back after other rows (16-byte
+    digests of the keys met: memory stays small)."""
     met: set[bytes] = set()
-    group, key = None, None
+    key = None
     for record in records:
         next_key = inspection_key(record)
-        if next_key == key:
-            merge_row(group, record)
-            continue
-        if group is not None:
-            yield prepare_inspection(group)
-        digest = hashlib.blake2b(next_key.encode(), digest_size=16).digest()
-        if digest in met:
-            raise RowsApart(record["row"])
-        met.add(digest)
-        group, key = group_start(record), next_key
-    if group is not None:
-        yield prepare_inspection(group)
+        if next_key != key:
+            digest = hashlib.blake2b(next_key.encode(), digest_size=16).digest()
+            if digest in met:
+                raise RowsApart(record["row"])
+            met.add(digest)
+            key = next_key
+        yield next_key, record

@@ -59,7 +59,6 @@ NO_PROBLEM_RESULTS = frozenset({"未发现问题", "未发现开展本次抽查�
 
 
 @lru_cache(maxsize=4096)  # a file uses a handful of result values, a million times over
-@lru_cache(maxsize=4096)  # a file's results are a few values over and over
 def known_result(text: str | None) -> str | None:
     """The code-list spelling of a result, matching full-/half-width brackets; None if unknown."""
     if not text:
